@@ -1,0 +1,235 @@
+//! Processes: clone3 into namespaces and cgroups, pidfds, prctl, close_range.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+/// What [`clone3`] returned in this process.
+#[derive(Debug)]
+pub enum Forked {
+    /// We are the new process.
+    Child,
+    /// We are the caller; the child's pid (in our pid namespace) and a pidfd.
+    Parent { pid: i32, pidfd: OwnedFd },
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// clone3 flag: start the child in the cgroup v2 directory given by fd.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Number of threads of this process, from /proc/self/stat.
+fn thread_count() -> io::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Field 20 (num_threads); the comm field (2) may contain spaces, so count
+    // from the closing parenthesis.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    after
+        .split_whitespace()
+        .nth(17)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "cannot read num_threads from /proc/self/stat",
+            )
+        })
+}
+
+/// clone3(2) without a new stack (fork semantics) with namespace `flags`
+/// (CLONE_NEW*), always with CLONE_PIDFD and SIGCHLD, and CLONE_INTO_CGROUP
+/// when `cgroup` is given.
+///
+/// Refuses to run in a multi-threaded process: after a fork only the calling
+/// thread exists, and a lock held by another thread (the allocator's, say)
+/// would stay locked forever in the child. ward's runtime is single-threaded
+/// by design, and this check keeps it honest.
+pub fn clone3(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> io::Result<Forked> {
+    if thread_count()? != 1 {
+        return Err(io::Error::other(
+            "clone3: refusing to fork a multi-threaded process",
+        ));
+    }
+    let mut pidfd: libc::c_int = -1;
+    let mut args = CloneArgs {
+        flags: flags | libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut libc::c_int as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..CloneArgs::default()
+    };
+    if let Some(cg) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = cg.as_raw_fd() as u64;
+    }
+    // SAFETY: `args` is a valid clone_args (v2 layout, size passed) whose
+    // pidfd pointer targets a live local; no stack is given, so the child
+    // continues on a copy of this stack like fork(2). The process is
+    // single-threaded (checked above), so the child inherits no lock that
+    // another thread holds.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    let pid = crate::check(ret)?;
+    if pid == 0 {
+        return Ok(Forked::Child);
+    }
+    let pid = i32::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+    Ok(Forked::Parent {
+        pid,
+        pidfd: crate::check_fd(libc::c_long::from(pidfd))?,
+    })
+}
+
+/// pidfd_open(2): a stable handle on `pid` that cannot be confused with a
+/// later process that reuses the number.
+pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
+    // SAFETY: integer-only syscall.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
+    crate::check_fd(ret)
+}
+
+/// pidfd_send_signal(2).
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
+    // SAFETY: a null siginfo is allowed (the kernel builds one as kill(2) does).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        )
+    };
+    crate::check(ret).map(drop)
+}
+
+/// close_range(2) from `first` to the last fd: nothing of the runtime's
+/// leaks into the container (CVE-2024-21626 was a leaked host directory fd).
+pub fn close_fds_from(first: u32) -> io::Result<()> {
+    // SAFETY: integer-only syscall; closing fds does not invalidate Rust
+    // objects other than `OwnedFd`s the caller promises not to use again —
+    // callers run this right before execve.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) };
+    crate::check(ret).map(drop)
+}
+
+/// Marks every fd from `first` on close-on-exec, without closing them yet.
+pub fn cloexec_fds_from(first: u32) -> io::Result<()> {
+    // SAFETY: integer-only syscall; CLOSE_RANGE_CLOEXEC only sets a flag.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    crate::check(ret).map(drop)
+}
+
+fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<libc::c_int> {
+    // SAFETY: the options used through this helper take integer arguments only.
+    let ret = unsafe {
+        libc::prctl(
+            option,
+            arg2,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    crate::check(libc::c_long::from(ret)).map(|r| r as libc::c_int)
+}
+
+/// PR_SET_PDEATHSIG: get `signal` when the parent dies.
+pub fn set_parent_death_signal(signal: i32) -> io::Result<()> {
+    prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong).map(drop)
+}
+
+/// PR_SET_DUMPABLE 0: other processes (the container's) cannot ptrace us or
+/// open our /proc/PID/{exe,fd,mem} (CVE-2019-5736, CVE-2016-9962).
+pub fn set_non_dumpable() -> io::Result<()> {
+    prctl(libc::PR_SET_DUMPABLE, 0).map(drop)
+}
+
+/// PR_SET_NO_NEW_PRIVS 1: execve can never grant privileges (setuid, file caps).
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: integer-only prctl.
+    let ret = unsafe {
+        libc::prctl(
+            libc::PR_SET_NO_NEW_PRIVS,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
+
+/// PR_SET_KEEPCAPS: keep permitted capabilities across a uid change.
+pub fn set_keep_caps(keep: bool) -> io::Result<()> {
+    prctl(libc::PR_SET_KEEPCAPS, libc::c_ulong::from(keep)).map(drop)
+}
+
+/// PR_SET_CHILD_SUBREAPER: orphans below us are reparented to us.
+pub fn set_child_subreaper() -> io::Result<()> {
+    prctl(libc::PR_SET_CHILD_SUBREAPER, 1).map(drop)
+}
+
+/// setdomainname(2).
+pub fn set_domainname(name: &str) -> io::Result<()> {
+    // SAFETY: pointer and length describe the live `name` buffer.
+    let ret = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
+
+/// prlimit(2) on ourselves for any resource number.
+pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: `lim` is a valid rlimit that outlives the call; old is null.
+    let ret = unsafe {
+        libc::prlimit(
+            0,
+            resource as libc::__rlimit_resource_t,
+            &lim,
+            std::ptr::null_mut(),
+        )
+    };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
+
+/// setgroups(2) with exactly `gids`.
+pub fn set_groups(gids: &[u32]) -> io::Result<()> {
+    // SAFETY: pointer and length describe the live `gids` slice.
+    let ret = unsafe { libc::setgroups(gids.len(), gids.as_ptr()) };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
+
+/// setns(2) with a pidfd and several namespace flags at once (Linux 5.8):
+/// the kernel joins them atomically and in the right order (user first).
+pub fn setns_pidfd(pidfd: BorrowedFd<'_>, flags: i32) -> io::Result<()> {
+    // SAFETY: integer-only syscall.
+    let ret = unsafe { libc::setns(pidfd.as_raw_fd(), flags) };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}

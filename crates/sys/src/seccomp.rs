@@ -1,0 +1,1 @@
+//! seccomp filter loading (being written).
