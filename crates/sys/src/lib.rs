@@ -6,6 +6,7 @@
 //! kernel's answer and turns it into an `io::Result`; each `unsafe` block says
 //! why it is sound.
 
+pub mod bpf;
 pub mod caps;
 pub mod fs;
 pub mod mount;
