@@ -1,0 +1,726 @@
+use super::*;
+use crate::bpf::SeccompData;
+use ward_spec::seccomp::Syscall;
+
+const ALLOW: u32 = 0x7fff_0000;
+const KILL_THREAD: u32 = 0;
+const KILL_PROCESS: u32 = 0x8000_0000;
+const TRAP: u32 = 0x0003_0000;
+const LOG: u32 = 0x7ffc_0000;
+const NOTIFY: u32 = 0x7fc0_0000;
+
+fn errno(e: i32) -> u32 {
+    0x0005_0000 | e as u32
+}
+
+fn trace(e: u32) -> u32 {
+    0x7ff0_0000 | e
+}
+
+fn nr(name: &str, arch: Arch) -> i32 {
+    i32::from(
+        ScmpSyscall::from_name_by_arch(name, to_scmp_arch(arch))
+            .unwrap_or_else(|e| panic!("{name} on {arch}: {e}")),
+    )
+}
+
+/// What the compiled filter returns for `name(args)` on `arch`.
+fn decide(f: &CompiledFilter, arch: Arch, name: &str, args: [u64; 6]) -> u32 {
+    f.evaluate(&SeccompData::new(audit_arch(arch), nr(name, arch), args))
+        .expect("evaluates")
+}
+
+fn decide_nr(f: &CompiledFilter, arch: Arch, nr: i32) -> u32 {
+    f.evaluate(&SeccompData::new(audit_arch(arch), nr, [0; 6]))
+        .expect("evaluates")
+}
+
+fn compile_json(json: &str) -> CompiledFilter {
+    let p = LinuxSeccomp::from_json(json).expect("profile parses");
+    compile(&p, &CompileOptions::default()).expect("compiles")
+}
+
+fn native() -> Arch {
+    native_arch()
+}
+
+#[test]
+fn every_action_compiles_to_its_kernel_return() {
+    let cases = [
+        (Action::Kill, KILL_THREAD),
+        (Action::KillThread, KILL_THREAD),
+        (Action::KillProcess, KILL_PROCESS),
+        (Action::Trap, TRAP),
+        (Action::Errno, errno(libc::EPERM)),
+        (Action::Trace, trace(libc::EPERM as u32)),
+        (Action::Log, LOG),
+        (Action::Notify, NOTIFY),
+    ];
+    for (action, want) in cases {
+        let json = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["getpid"],"action":"{action}"}}]}}"#
+        );
+        let f = compile_json(&json);
+        assert_eq!(decide(&f, native(), "getpid", [0; 6]), want, "{action}");
+        assert_eq!(decide(&f, native(), "getppid", [0; 6]), ALLOW, "{action}");
+        assert_eq!(f.needs_listener, action == Action::Notify, "{action}");
+    }
+    // ALLOW as a rule needs a non-allow default.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert_eq!(decide(&f, native(), "getpid", [0; 6]), ALLOW);
+    assert_eq!(decide(&f, native(), "read", [0; 6]), KILL_PROCESS);
+}
+
+#[test]
+fn every_operator_compiles() {
+    // getpgid(arg0) gets EXDEV when the condition holds.
+    // (operator, value, valueTwo, [(argument, condition holds)])
+    type Case = (&'static str, u64, u64, &'static [(u64, bool)]);
+    let cases: [Case; 7] = [
+        ("SCMP_CMP_NE", 5, 0, &[(5, false), (6, true)]),
+        ("SCMP_CMP_LT", 5, 0, &[(4, true), (5, false)]),
+        ("SCMP_CMP_LE", 5, 0, &[(5, true), (6, false)]),
+        ("SCMP_CMP_EQ", 5, 0, &[(5, true), (4, false)]),
+        ("SCMP_CMP_GE", 5, 0, &[(5, true), (4, false)]),
+        ("SCMP_CMP_GT", 5, 0, &[(6, true), (5, false)]),
+        // value = mask, valueTwo = datum
+        (
+            "SCMP_CMP_MASKED_EQ",
+            0xf0,
+            0x10,
+            &[(0x13, true), (0x1f, true), (0x23, false), (0x3, false)],
+        ),
+    ];
+    for (op, value, value_two, probes) in cases {
+        let json = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["getpgid"],
+               "action":"SCMP_ACT_ERRNO","errnoRet":18,
+               "args":[{{"index":0,"value":{value},"valueTwo":{value_two},"op":"{op}"}}]}}]}}"#
+        );
+        let f = compile_json(&json);
+        for &(arg, hit) in probes {
+            let want = if hit { errno(libc::EXDEV) } else { ALLOW };
+            assert_eq!(
+                decide(&f, native(), "getpgid", [arg, 0, 0, 0, 0, 0]),
+                want,
+                "{op} arg {arg:#x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn masked_eq_checks_all_64_bits() {
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpgid"],
+           "action":"SCMP_ACT_ERRNO","errnoRet":18,
+           "args":[{"index":0,"value":18446744069414584320,"valueTwo":4294967296,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#,
+    );
+    // mask 0xffffffff00000000, datum 0x100000000
+    assert_eq!(
+        decide(&f, Arch::X86_64, "getpgid", [0x1_0000_0005, 0, 0, 0, 0, 0]),
+        errno(18)
+    );
+    assert_eq!(
+        decide(&f, Arch::X86_64, "getpgid", [0x5, 0, 0, 0, 0, 0]),
+        ALLOW
+    );
+}
+
+#[test]
+fn conditions_on_distinct_args_are_anded_and_rules_accumulate() {
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["getpriority"],"action":"SCMP_ACT_ERRNO","errnoRet":18,
+             "args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"},{"index":1,"value":12345,"op":"SCMP_CMP_EQ"}]},
+            {"names":["getpriority"],"action":"SCMP_ACT_ERRNO","errnoRet":33,
+             "args":[{"index":1,"value":777,"op":"SCMP_CMP_EQ"}]}
+        ]}"#,
+    );
+    let a = native();
+    assert_eq!(
+        decide(&f, a, "getpriority", [0, 12345, 0, 0, 0, 0]),
+        errno(18)
+    );
+    assert_eq!(decide(&f, a, "getpriority", [1, 12345, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(decide(&f, a, "getpriority", [0, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(
+        decide(&f, a, "getpriority", [2, 777, 0, 0, 0, 0]),
+        errno(33)
+    );
+}
+
+#[test]
+fn repeated_argument_splits_the_rule_like_runc() {
+    // arg0 == 1 "and" arg0 == 2 becomes two rules: either value matches.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["getpgid"],"action":"SCMP_ACT_ERRNO","errnoRet":18,
+             "args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":0,"value":2,"op":"SCMP_CMP_EQ"}]}
+        ]}"#,
+    );
+    let a = native();
+    assert_eq!(decide(&f, a, "getpgid", [1, 0, 0, 0, 0, 0]), errno(18));
+    assert_eq!(decide(&f, a, "getpgid", [2, 0, 0, 0, 0, 0]), errno(18));
+    assert_eq!(decide(&f, a, "getpgid", [3, 0, 0, 0, 0, 0]), ALLOW);
+}
+
+#[test]
+fn errno_defaults() {
+    // A rule without errnoRet gets EPERM (runtime-spec), not defaultErrnoRet.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":13,"syscalls":[
+            {"names":["getpid","read","write","exit_group"],"action":"SCMP_ACT_ALLOW"},
+            {"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    assert_eq!(decide(&f, native(), "getppid", [0; 6]), errno(libc::EPERM));
+    assert_eq!(decide(&f, native(), "close", [0; 6]), errno(13));
+    // Default ERRNO without defaultErrnoRet: EPERM.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["write"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert_eq!(decide(&f, native(), "read", [0; 6]), errno(libc::EPERM));
+}
+
+#[test]
+fn unknown_names_are_skipped_and_reported() {
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["no_such_syscall","mkdirat","another_unknown","no_such_syscall"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    assert_eq!(
+        f.unknown_syscalls,
+        vec!["another_unknown", "no_such_syscall"]
+    );
+    assert_eq!(decide(&f, native(), "mkdirat", [0; 6]), errno(libc::EPERM));
+}
+
+#[test]
+fn invalid_profiles_are_refused_with_the_reason() {
+    let bad = [
+        (
+            r#"{"defaultAction":"SCMP_ACT_NOTIFY"}"#,
+            "SCMP_ACT_NOTIFY cannot be the defaultAction",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5000}]}"#,
+            "errnoRet 5000 is out of range",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}"#,
+            "SCMP_ACT_ALLOW returns no errno",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","defaultErrnoRet":1}"#,
+            "defaultErrnoRet: errnoRet is set but SCMP_ACT_ALLOW",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+            "argument index 6 is out of range",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":[""],"action":"SCMP_ACT_ERRNO"}]}"#,
+            "syscall name is empty",
+        ),
+    ];
+    for (json, want) in bad {
+        let p = LinuxSeccomp::from_json(json).expect("parses");
+        let e = compile(&p, &CompileOptions::default()).expect_err(json);
+        assert!(e.to_string().contains(want), "{json}: {e}");
+    }
+}
+
+#[test]
+fn bad_json_names_the_bad_value() {
+    for (json, want) in [
+        (r#"{"defaultAction":"SCMP_ACT_MAYBE"}"#, "SCMP_ACT_MAYBE"),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}"#,
+            "SCMP_CMP_ABOUT",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_Z80"]}"#,
+            "SCMP_ARCH_Z80",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_FAST"]}"#,
+            "SECCOMP_FILTER_FLAG_FAST",
+        ),
+        (r#"{"defaultAction":"SCMP_ACT_ALLOW","#, "EOF"),
+    ] {
+        let e = LinuxSeccomp::from_json(json).expect_err(json);
+        assert!(e.to_string().contains(want), "{json}: {e}");
+    }
+}
+
+#[test]
+fn flags_map_to_kernel_flags() {
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_LOG",
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW","SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}"#,
+    );
+    // WAIT_KILLABLE_RECV is dropped without a listener.
+    assert_eq!(f.flags, 0b111);
+    assert!(!f.needs_listener);
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+            "syscalls":[{"names":["getpid"],"action":"SCMP_ACT_NOTIFY"}]}"#,
+    );
+    // TSYNC | NEW_LISTENER | TSYNC_ESRCH | WAIT_KILLABLE_RECV
+    assert_eq!(f.flags, 1 | 8 | 16 | 32);
+    assert!(f.needs_listener);
+}
+
+#[test]
+fn architectures_are_added_and_native_is_always_there() {
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"],
+            "syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
+        assert_eq!(
+            decide(&f, arch, "getpid", [0; 6]),
+            errno(libc::EPERM),
+            "{arch}"
+        );
+    }
+    // An arch not in the filter hits libseccomp's bad-arch action (kill).
+    let arm = f
+        .evaluate(&SeccompData::new(audit_arch(Arch::Arm), 20, [0; 6]))
+        .expect("evaluates");
+    assert_eq!(arm, KILL_THREAD);
+    // Only native: x86 calls are killed, not let through.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    if native() == Arch::X86_64 {
+        assert_eq!(decide_nr(&f, Arch::X86, 20), KILL_THREAD);
+    }
+}
+
+#[test]
+fn x32_numbers_carry_the_x32_bit() {
+    // The stub relies on libseccomp resolving x32 names with bit 30 set.
+    assert_eq!(nr("read", Arch::X32) as u32, bpf::X32_SYSCALL_BIT);
+    assert_eq!(nr("read", Arch::X86_64), 0);
+}
+
+#[test]
+fn enosys_stub_answers_syscalls_newer_than_the_profile() {
+    // Allowlist whose largest syscall is mkdir (83 on x86_64).
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","mkdir"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert!(f.enosys_stub_len > 0);
+    let a = native();
+    let max = nr("mkdir", a);
+    assert!(f.enosys_above.contains(&(a, max as u32)));
+    assert_eq!(decide_nr(&f, a, max), ALLOW);
+    assert_eq!(decide_nr(&f, a, max + 1), errno(libc::ENOSYS));
+    assert_eq!(decide_nr(&f, a, 999), errno(libc::ENOSYS));
+    assert_eq!(decide(&f, a, "getpid", [0; 6]), errno(libc::EPERM));
+    assert_eq!(decide(&f, a, "read", [0; 6]), ALLOW);
+    // No stub when the default allows, or already answers ENOSYS.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    assert_eq!(f.enosys_stub_len, 0);
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert_eq!(f.enosys_stub_len, 0);
+    // And off when asked.
+    let p = LinuxSeccomp::from_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    )
+    .expect("parses");
+    let opts = CompileOptions {
+        enosys_stub: false,
+        clone3_enosys: false,
+    };
+    let f = compile(&p, &opts).expect("compiles");
+    assert_eq!(f.enosys_stub_len, 0);
+    assert_eq!(decide_nr(&f, a, 999), errno(libc::EPERM));
+}
+
+#[test]
+fn unlisted_clone3_gets_enosys_under_an_errno_default() {
+    // close_range (436) is above clone3 (435): the stub alone would leave
+    // clone3 at EPERM, which breaks glibc's thread creation.
+    let json = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","close_range"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    let f = compile_json(json);
+    assert!(f.implicit_clone3_enosys);
+    assert_eq!(decide(&f, native(), "clone3", [0; 6]), errno(libc::ENOSYS));
+    let p = LinuxSeccomp::from_json(json).expect("parses");
+    let opts = CompileOptions {
+        clone3_enosys: false,
+        ..CompileOptions::default()
+    };
+    let f = compile(&p, &opts).expect("compiles");
+    assert_eq!(decide(&f, native(), "clone3", [0; 6]), errno(libc::EPERM));
+    // A profile that names clone3 keeps its own decision.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","close_range"],"action":"SCMP_ACT_ALLOW"},
+            {"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#,
+    );
+    assert!(!f.implicit_clone3_enosys);
+    assert_eq!(decide(&f, native(), "clone3", [0; 6]), errno(libc::EPERM));
+    // Not under a kill default: the author asked for kills.
+    let f = compile_json(
+        r#"{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[{"names":["read","close_range"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert!(!f.implicit_clone3_enosys);
+}
+
+fn reference(file: &str) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference")
+        .join(file);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            println!("SKIP: {} not found", path.display());
+            None
+        }
+    }
+}
+
+fn docker_default_caps() -> Vec<String> {
+    docker::DEFAULT_CAPABILITIES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn docker_resolved(
+    native: Arch,
+    caps: &[String],
+    kernel: docker::KernelVersion,
+) -> Option<LinuxSeccomp> {
+    let json = reference("docker-default-seccomp.json")?;
+    let target = docker::Target {
+        caps,
+        native,
+        kernel,
+    };
+    Some(
+        docker::load(&json, &target)
+            .expect("docker profile resolves")
+            .expect("seccomp enabled"),
+    )
+}
+
+#[test]
+fn docker_default_resolves_like_docker_on_x86_64() {
+    let Some(caps_txt) = reference("docker-default-capabilities.txt") else {
+        return;
+    };
+    let caps: Vec<String> = caps_txt
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    assert_eq!(caps, docker_default_caps());
+    let Some(p) = docker_resolved(Arch::X86_64, &caps, docker::KernelVersion::new(6, 18)) else {
+        return;
+    };
+    assert_eq!(p.syscalls.len(), 15);
+    assert_eq!(p.syscalls.iter().map(|s| s.names.len()).sum::<usize>(), 377);
+    assert_eq!(p.architectures, vec![Arch::X86_64, Arch::X86, Arch::X32]);
+    assert_eq!(p.default_action, Action::Errno);
+    assert_eq!(p.default_errno_ret, Some(1));
+    let clone3 = p
+        .syscalls
+        .iter()
+        .find(|s| s.names == ["clone3"])
+        .expect("clone3 rule");
+    assert_eq!((clone3.action, clone3.errno_ret), (Action::Errno, Some(38)));
+
+    // Old kernel: the minKernel 4.8 ptrace rule goes away.
+    let old =
+        docker_resolved(Arch::X86_64, &caps, docker::KernelVersion::new(4, 4)).expect("loads");
+    assert_eq!(old.syscalls.len(), 14);
+    // CAP_SYS_ADMIN: clone/clone3 unrestricted, the mount API comes in.
+    let mut admin = caps.clone();
+    admin.push("CAP_SYS_ADMIN".into());
+    let admin =
+        docker_resolved(Arch::X86_64, &admin, docker::KernelVersion::new(6, 18)).expect("loads");
+    assert!(allows_unconditionally(&admin, "mount"));
+    assert!(allows_unconditionally(&admin, "clone3"));
+    assert!(!admin
+        .syscalls
+        .iter()
+        .any(|s| s.names == ["clone3"] && s.action == Action::Errno));
+    // arm64: its archMap entry and its arch-specific rules.
+    let arm =
+        docker_resolved(Arch::Aarch64, &caps, docker::KernelVersion::new(6, 18)).expect("loads");
+    assert_eq!(arm.architectures, vec![Arch::Aarch64, Arch::Arm]);
+    assert!(allows_unconditionally(&arm, "cacheflush"));
+    assert!(!allows_unconditionally(&arm, "arch_prctl"));
+}
+
+#[test]
+fn docker_default_compiles_and_decides_like_docker() {
+    let Some(p) = docker_resolved(
+        Arch::X86_64,
+        &docker_default_caps(),
+        docker::KernelVersion::new(6, 18),
+    ) else {
+        return;
+    };
+    if native() != Arch::X86_64 {
+        println!("SKIP: x86_64 only");
+        return;
+    }
+    let f = compile(&p, &CompileOptions::default()).expect("compiles");
+    assert!(!f.implicit_clone3_enosys, "the profile names clone3");
+    let x = Arch::X86_64;
+    assert_eq!(decide(&f, x, "read", [0; 6]), ALLOW);
+    assert_eq!(decide(&f, x, "mount", [0; 6]), errno(1));
+    assert_eq!(decide(&f, x, "unshare", [0; 6]), errno(1));
+    assert_eq!(decide(&f, x, "clone3", [0; 6]), errno(38));
+    assert_eq!(decide(&f, x, "clone", [0x11, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(
+        decide(&f, x, "clone", [0x1000_0000 | 0x11, 0, 0, 0, 0, 0]),
+        errno(1)
+    );
+    assert_eq!(decide(&f, x, "socket", [2, 1, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(decide(&f, x, "socket", [40, 1, 0, 0, 0, 0]), errno(1));
+    assert_eq!(decide(&f, x, "socket", [38, 5, 0, 0, 0, 0]), errno(1));
+    assert_eq!(decide(&f, x, "personality", [8, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(
+        decide(&f, x, "personality", [0x0040_0000, 0, 0, 0, 0, 0]),
+        errno(1)
+    );
+    assert_eq!(decide(&f, x, "ptrace", [0; 6]), ALLOW, "kernel >= 4.8");
+    // Same decisions for the 32-bit ABIs in the filter.
+    assert_eq!(decide(&f, Arch::X86, "read", [0; 6]), ALLOW);
+    assert_eq!(decide(&f, Arch::X86, "mount", [0; 6]), errno(1));
+    assert_eq!(decide(&f, Arch::X32, "read", [0; 6]), ALLOW);
+    assert_eq!(decide(&f, Arch::X32, "mount", [0; 6]), errno(1));
+    // Syscalls newer than libseccomp's table (which skips some of the names
+    // Docker allows) and than the profile: ENOSYS, not EPERM.
+    assert_eq!(decide_nr(&f, x, 600), errno(libc::ENOSYS));
+}
+
+#[test]
+fn default_profile_denies_mount_the_new_mount_api_and_clone3() {
+    for native in [Arch::X86_64, Arch::Aarch64, Arch::X86, Arch::Arm] {
+        let p = profile::default_profile_for(native);
+        for name in [
+            "mount",
+            "umount2",
+            "fsopen",
+            "fsconfig",
+            "fsmount",
+            "fspick",
+            "move_mount",
+            "open_tree",
+            "open_tree_attr",
+            "mount_setattr",
+        ] {
+            assert!(!may_allow(&p, name), "{native}: {name} must be denied");
+        }
+        let clone3 = p
+            .syscalls
+            .iter()
+            .find(|s| s.names == ["clone3"])
+            .expect("clone3 rule");
+        assert_eq!((clone3.action, clone3.errno_ret), (Action::Errno, Some(38)));
+    }
+    let p = default_profile();
+    let f = compile(&p, &CompileOptions::default()).expect("default profile compiles");
+    for arch in profile::arches_for(native()) {
+        for name in [
+            "mount",
+            "open_tree",
+            "fsopen",
+            "fsmount",
+            "move_mount",
+            "mount_setattr",
+            "fspick",
+            "fsconfig",
+        ] {
+            assert_eq!(
+                decide(&f, arch, name, [0; 6]),
+                errno(libc::EPERM),
+                "{arch}: {name}"
+            );
+        }
+        if arch != Arch::X32 {
+            assert_eq!(
+                decide(&f, arch, "clone3", [0; 6]),
+                errno(libc::ENOSYS),
+                "{arch}"
+            );
+        }
+        assert_eq!(decide(&f, arch, "read", [0; 6]), ALLOW, "{arch}");
+    }
+    let a = native();
+    assert_eq!(decide(&f, a, "clone", [0x11, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(
+        decide(&f, a, "clone", [0x1000_0011, 0, 0, 0, 0, 0]),
+        errno(libc::EPERM)
+    );
+    assert_eq!(decide(&f, a, "unshare", [0; 6]), errno(libc::EPERM));
+    assert_eq!(decide(&f, a, "ptrace", [0; 6]), errno(libc::EPERM));
+    assert_eq!(decide(&f, a, "keyctl", [0; 6]), errno(libc::EPERM));
+    assert_eq!(decide(&f, a, "bpf", [0; 6]), errno(libc::EPERM));
+    assert_eq!(
+        decide(&f, a, "socket", [40, 1, 0, 0, 0, 0]),
+        errno(libc::EPERM)
+    );
+    assert_eq!(
+        decide(&f, a, "socket", [38, 5, 0, 0, 0, 0]),
+        errno(libc::EPERM)
+    );
+    assert_eq!(
+        decide(&f, a, "socket", [0x1_0000_0028, 1, 0, 0, 0, 0]),
+        errno(libc::EPERM)
+    );
+    assert_eq!(decide(&f, a, "socket", [2, 1, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(decide(&f, a, "socket", [44, 3, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(
+        decide(&f, a, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+        ALLOW
+    );
+    assert_eq!(
+        decide(&f, a, "personality", [0x0040_0000, 0, 0, 0, 0, 0]),
+        errno(libc::EPERM)
+    );
+}
+
+#[test]
+fn default_profile_denied_list_is_really_denied() {
+    for native in [Arch::X86_64, Arch::Aarch64] {
+        let p = profile::default_profile_for(native);
+        for (name, threat) in profile::DENIED {
+            assert!(!threat.is_empty(), "{name}: say why");
+            if *name == "clone3" {
+                continue;
+            }
+            assert!(
+                !may_allow(&p, name),
+                "{native}: {name} ({threat}) is allowed"
+            );
+        }
+    }
+}
+
+#[test]
+fn default_profile_is_at_least_as_tight_as_docker() {
+    let caps = docker_default_caps();
+    for native in [Arch::X86_64, Arch::Aarch64] {
+        let Some(docker) = docker_resolved(native, &caps, docker::KernelVersion::new(6, 18)) else {
+            return;
+        };
+        let ward = profile::default_profile_for(native);
+        assert_eq!(ward.architectures, docker.architectures);
+        assert_eq!(ward.default_action, Action::Errno);
+        for rule in &ward.syscalls {
+            for name in &rule.names {
+                if rule.action != Action::Allow {
+                    continue;
+                }
+                assert!(
+                    may_allow(&docker, name),
+                    "{native}: ward allows {name}, docker does not"
+                );
+                if rule.args.is_empty() {
+                    assert!(
+                        allows_unconditionally(&docker, name),
+                        "{native}: ward allows {name} unconditionally, docker only with conditions"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn syscall_builder_matches_json() {
+    let built = Syscall::new(["clone"], Action::Allow).with_arg(Arg::masked_eq(0, 0x7E02_0000, 0));
+    let parsed: Syscall = serde_json::from_str(
+        r#"{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]}"#,
+    )
+    .expect("parses");
+    assert_eq!(built, parsed);
+}
+
+#[test]
+fn kernel_versions_parse_like_docker() {
+    use docker::KernelVersion as K;
+    assert_eq!(
+        K::parse_release("6.18.44-fc-v669").expect("parses"),
+        K::new(6, 18)
+    );
+    assert_eq!(
+        K::parse_release("3.12-1-amd64").expect("parses"),
+        K::new(3, 12)
+    );
+    assert_eq!(K::parse_min("4.8").expect("parses"), K::new(4, 8));
+    for bad in ["4", "4.8.1", "0.0", "a.b", "300.1"] {
+        let e = K::parse_min(bad).expect_err(bad);
+        assert!(e.to_string().contains(bad), "{e}");
+    }
+    assert!(K::host().is_ok());
+    let e = docker::parse(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4"}}]}"#)
+        .expect_err("bad minKernel");
+    assert!(e.to_string().contains("\"4\""), "{e}");
+}
+
+#[test]
+fn docker_format_edge_cases() {
+    let caps = docker_default_caps();
+    let t = docker::Target {
+        caps: &caps,
+        native: Arch::X86_64,
+        kernel: docker::KernelVersion::new(6, 1),
+    };
+    // No default action and no rules: seccomp disabled.
+    assert_eq!(docker::load("{}", &t).expect("loads"), None);
+    // Old single "name" form.
+    let p = docker::load(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","action":"SCMP_ACT_ALLOW","comment":"old"}]}"#,
+        &t,
+    )
+    .expect("loads")
+    .expect("enabled");
+    assert_eq!(p.syscalls[0].names, ["read"]);
+    for (json, want) in [
+        (
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","names":["write"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "both 'name' and 'names'",
+        ),
+        (
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":null}]}"#,
+            "both 'architectures' and 'archMap'",
+        ),
+        (
+            r#"{"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+            "defaultAction is missing",
+        ),
+        (r#"{"defaultAction":"SCMP_ACT_NOPE"}"#, "SCMP_ACT_NOPE"),
+    ] {
+        let e = docker::load(json, &t).expect_err(json);
+        assert!(e.to_string().contains(want), "{json}: {e}");
+    }
+    // Excludes by arch, includes by several caps (all needed).
+    let p = docker::load(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+            {"names":["a"],"action":"SCMP_ACT_ALLOW","excludes":{"arches":["amd64"]}},
+            {"names":["b"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_KILL","CAP_SYS_ADMIN"]}},
+            {"names":["c"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_KILL","CAP_CHOWN"]}},
+            {"names":["d"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"6.2"}},
+            {"names":["e"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"6.1"}}
+        ]}"#,
+        &t,
+    )
+    .expect("loads")
+    .expect("enabled");
+    let names: Vec<&str> = p.syscalls.iter().map(|s| s.names[0].as_str()).collect();
+    assert_eq!(names, ["c", "d"]);
+}
