@@ -1,1 +1,200 @@
-//! placeholder
+//! ward-cgroups: the container's cgroup, on cgroup v1, v2 and hybrid hosts.
+//!
+//! Threats stopped here: memory exhaustion (memory limits, OOM kill inside
+//! the container), fork bombs (pids.max), CPU and I/O starvation of the
+//! host (CFS quota, weights, throttles), device access (v1 devices cgroup,
+//! v2 eBPF device program, default deny), escaping or hijacking a cgroup
+//! (`linux.cgroupsPath` traversal is refused; a cgroup that already has
+//! processes is not joined) and fork races while killing (freeze first,
+//! or `cgroup.kill`).
+//!
+//! # API
+//!
+//! ```text
+//! pub enum Layout { V1, V2, Hybrid }
+//! pub fn detect() -> Result<Layout>;
+//! pub struct CgroupSpec<'a> { cgroups_path: Option<&'a str>, id: &'a str, systemd: bool, rootless: bool }
+//! pub fn open(spec: &CgroupSpec) -> Result<Box<dyn Manager>>;        // resolves paths, touches nothing
+//! pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>>;   // for later `ward kill/delete/events`
+//! pub trait Manager: Send + Sync {
+//!     fn layout(&self) -> Layout;
+//!     fn check(&self, r: &LinuxResources) -> Result<()>;   // validate + host support, no writes
+//!     fn create(&self) -> Result<()>;                       // mkdir everywhere (rolls back on error)
+//!     fn add_pid(&self, pid: i32) -> Result<()>;
+//!     fn apply(&self, r: &LinuxResources) -> Result<()>;    // check, then write; devices: deny all + r.devices + defaults
+//!     fn update(&self, r: &LinuxResources) -> Result<()>;   // like apply; empty r.devices leaves device rules alone
+//!     fn freeze(&self) -> Result<()>;  fn thaw(&self) -> Result<()>;  fn is_frozen(&self) -> Result<bool>;
+//!     fn pids(&self) -> Result<Vec<i32>>;                   // recursive, all hierarchies, sorted
+//!     fn kill_all(&self, signal: i32) -> Result<()>;        // cgroup.kill for SIGKILL, else freeze+signal+thaw
+//!     fn stats(&self) -> Result<Stats>;                     // runc `events --stats` "data" shape
+//!     fn oom_events(&self) -> Result<u64>;                  // OOM kills so far
+//!     fn destroy(&self) -> Result<()>;                      // idempotent; only dirs it created
+//!     fn paths(&self) -> Vec<PathBuf>;
+//!     fn open_v2_dir(&self) -> Result<Option<OwnedFd>>;    // V2 only: for clone3 CLONE_INTO_CGROUP
+//!     fn state(&self) -> CgroupState;                       // serde: save it with the container state
+//!     fn take_warnings(&self) -> Vec<String>;               // settings ignored (as runc does)
+//! }
+//! pub fn default_allowed_devices() -> Vec<LinuxDeviceCgroup>; // what apply() appends (runc's list)
+//! ```
+//!
+//! The runtime's sequence: `open` → `check(r)` (refuse bad input before
+//! anything exists) → `create` → `apply(r)` → `add_pid(pid)` (or clone3 into
+//! `open_v2_dir()` on v2) → … → `kill_all(SIGKILL)` → `destroy`. Save
+//! `state()` with the container: `create`, `kill` and `delete` run in
+//! different processes, and `destroy` only removes the directories that
+//! state says were created (never a parent that existed before).
+//!
+//! `linux.cgroupsPath`: absolute = below each hierarchy's mount; relative =
+//! below the runtime's own cgroup (its parent on v2, like runc); missing or
+//! empty = `/ward/<id>` (see [`path`](crate) notes in `path.rs`). `..` is an
+//! error naming `linux.cgroupsPath`.
+//!
+//! Hybrid hosts: the v1 controllers do the limiting; the container also gets
+//! its own cgroup2 directory (processes are added there too), which gives
+//! `cgroup.kill`, and `unified` keys for controllers that live only there.
+//!
+//! `systemd: true` is refused with an explanation (the systemd driver is not
+//! implemented; cgroupfs is used by default).
+
+#![forbid(unsafe_code)]
+
+mod convert;
+mod devices;
+mod error;
+mod fsutil;
+mod manager;
+mod mounts;
+mod path;
+mod stats;
+mod v1;
+mod v2;
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+pub use ward_spec::resources::LinuxResources;
+
+pub use convert::{blkio_weight_to_io_weight, cpu_max, shares_to_weight, swap_to_v2};
+pub use devices::{
+    attach_v2 as attach_device_filter, bpf_program, default_allowed_devices, Rule, V1State,
+};
+pub use error::{Error, Result};
+pub use manager::FsManager;
+pub use mounts::{detect, Layout, CGROUP_ROOT, HYBRID_UNIFIED};
+pub use path::DEFAULT_PARENT;
+pub use stats::{
+    Blkio, BlkioEntry, Cpu, CpuUsage, Hugetlb, Memory, MemoryEntry, Pids, Stats, Throttling,
+};
+
+/// What the runtime knows about the container's cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CgroupSpec<'a> {
+    /// `linux.cgroupsPath`.
+    pub cgroups_path: Option<&'a str>,
+    /// The container id (names the default cgroup).
+    pub id: &'a str,
+    /// `--systemd-cgroup`.
+    pub systemd: bool,
+    /// Rootless: lack of permission skips a hierarchy instead of failing
+    /// (limits that need it still fail).
+    pub rootless: bool,
+}
+
+/// A hierarchy directory in [`CgroupState`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateDir {
+    pub controllers: Vec<String>,
+    pub path: PathBuf,
+}
+
+/// Serializable description of a container's cgroup, for [`restore`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupState {
+    pub layout: Layout,
+    pub rootless: bool,
+    /// v1 hierarchy directories (V1, Hybrid).
+    pub v1: Vec<StateDir>,
+    /// The cgroup2 directory (V2, Hybrid).
+    pub unified: Option<PathBuf>,
+    /// Directories created for the container: what `destroy` removes.
+    pub created: Vec<PathBuf>,
+    /// Directories not created for lack of permission (rootless).
+    #[serde(default)]
+    pub skipped: Vec<PathBuf>,
+}
+
+/// The container's cgroup.
+pub trait Manager: Send + Sync + std::fmt::Debug {
+    /// The host layout this manager drives.
+    fn layout(&self) -> Layout;
+    /// Validates `r` and checks the host can honour it; writes nothing.
+    fn check(&self, r: &LinuxResources) -> Result<()>;
+    /// Makes the directories (v1: every hierarchy incl. name=systemd; v2:
+    /// the directory, controllers enabled in the parents). Refuses a
+    /// cgroup that already has processes. On error nothing is left behind.
+    fn create(&self) -> Result<()>;
+    /// Moves `pid` (a whole process) into the cgroup in every hierarchy.
+    fn add_pid(&self, pid: i32) -> Result<()>;
+    /// Writes the limits: deny-all device rules plus `r.devices` plus
+    /// [`default_allowed_devices`], then the rest of `r`.
+    fn apply(&self, r: &LinuxResources) -> Result<()>;
+    /// Live update: like `apply`, but an empty `r.devices` leaves the
+    /// device rules alone.
+    fn update(&self, r: &LinuxResources) -> Result<()>;
+    /// Freezes every process and waits until the kernel says frozen.
+    fn freeze(&self) -> Result<()>;
+    /// Thaws.
+    fn thaw(&self) -> Result<()>;
+    /// Whether the cgroup is frozen.
+    fn is_frozen(&self) -> Result<bool>;
+    /// Every process in the cgroup and below, sorted.
+    fn pids(&self) -> Result<Vec<i32>>;
+    /// Signals every process: `cgroup.kill` for SIGKILL where present,
+    /// else freeze, signal each, thaw.
+    fn kill_all(&self, signal: i32) -> Result<()>;
+    /// Usage statistics.
+    fn stats(&self) -> Result<Stats>;
+    /// How many times the OOM killer killed in this cgroup.
+    fn oom_events(&self) -> Result<u64>;
+    /// Removes the directories this manager created (and cgroups the
+    /// container made below its own), retrying briefly while busy.
+    /// Idempotent.
+    fn destroy(&self) -> Result<()>;
+    /// The container's directory in each hierarchy.
+    fn paths(&self) -> Vec<PathBuf>;
+    /// The cgroup2 directory opened for clone3(CLONE_INTO_CGROUP); `None`
+    /// unless the layout is V2 (v1 hierarchies need `add_pid`).
+    fn open_v2_dir(&self) -> Result<Option<OwnedFd>>;
+    /// What to save to find (and remove) this cgroup later.
+    fn state(&self) -> CgroupState;
+    /// Settings that were ignored, as runc ignores them (kernel memory…).
+    fn take_warnings(&self) -> Vec<String>;
+}
+
+/// Whether systemd is the running init (what runc checks).
+pub fn systemd_running() -> bool {
+    std::path::Path::new("/run/systemd/system").is_dir()
+}
+
+/// The manager for a container. Resolves paths only; nothing is created
+/// until [`Manager::create`].
+pub fn open(spec: &CgroupSpec<'_>) -> Result<Box<dyn Manager>> {
+    if spec.systemd {
+        if !systemd_running() {
+            return Err(Error::Systemd(
+                "systemd is not running (/run/systemd/system does not exist): drop --systemd-cgroup to use the cgroupfs driver".into(),
+            ));
+        }
+        return Err(Error::Systemd(
+            "ward does not implement the systemd cgroup driver yet: drop --systemd-cgroup to use the cgroupfs driver".into(),
+        ));
+    }
+    let layout = detect()?;
+    Ok(Box::new(FsManager::new(spec, layout)?))
+}
+
+/// Rebuilds the manager of an existing container from its saved state.
+pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>> {
+    Ok(Box::new(FsManager::restore(state)?))
+}

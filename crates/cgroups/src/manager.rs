@@ -1,0 +1,769 @@
+//! The cgroupfs manager: creates, fills, freezes, kills and removes the
+//! container's cgroup directories in every hierarchy.
+//!
+//! Threats: a container escaping its limits (processes left outside the
+//! cgroup, a cgroup shared with another workload whose processes we would
+//! then kill), fork races while killing (the cgroup is frozen first), and a
+//! runtime that removes directories it does not own (only directories this
+//! manager created are removed, deepest first).
+
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
+use nix::unistd::Pid;
+use ward_spec::resources::LinuxResources;
+
+use crate::devices::{self, Rule};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::mounts::{self, Hierarchies, Layout};
+use crate::path::{self, Target};
+use crate::stats::{self, Stats};
+use crate::{CgroupSpec, CgroupState, Manager, StateDir};
+
+/// One v1 hierarchy's directory for the container.
+#[derive(Debug, Clone)]
+pub(crate) struct V1Dir {
+    pub controllers: Vec<String>,
+    pub target: Target,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Directories this manager created (or restored as created).
+    created: Vec<PathBuf>,
+    /// Whether `created` is authoritative (create() ran or state restored).
+    created_known: bool,
+    /// Leaves that could not be created (rootless without permission).
+    skipped: Vec<PathBuf>,
+    warnings: Vec<String>,
+}
+
+/// Manager for the cgroupfs driver (v1, v2 and hybrid).
+#[derive(Debug)]
+pub struct FsManager {
+    layout: Layout,
+    rootless: bool,
+    v1: Vec<V1Dir>,
+    unified: Option<Target>,
+    /// Mountpoint of the cgroup2 hierarchy (V2 and Hybrid).
+    unified_mount: Option<PathBuf>,
+    inner: Mutex<Inner>,
+}
+
+fn is_perm(e: &Error) -> bool {
+    matches!(
+        e.errno(),
+        Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS)
+    )
+}
+
+impl FsManager {
+    /// Resolves the container's directories; touches nothing.
+    pub(crate) fn new(spec: &CgroupSpec<'_>, layout: Layout) -> Result<FsManager> {
+        let p = path::parse(spec.cgroups_path, spec.id)?;
+        let h = Hierarchies::load(layout)?;
+        let proc_cg = if p.absolute {
+            Vec::new()
+        } else {
+            let s = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| {
+                Error::Host(format!(
+                    "reading /proc/self/cgroup: {}",
+                    crate::error::errno_text(&e)
+                ))
+            })?;
+            mounts::parse_proc_cgroup(&s)
+        };
+        let mut v1 = Vec::new();
+        for hier in &h.v1 {
+            let own = mounts::own_cgroup(&proc_cg, &hier.controllers);
+            let target = path::resolve(&p, &hier.mountpoint, &hier.root, own.as_deref(), false)?;
+            v1.push(V1Dir {
+                controllers: hier.controllers.clone(),
+                target,
+            });
+        }
+        let (unified, unified_mount) = match &h.unified {
+            Some((mnt, root)) => {
+                let own = mounts::own_cgroup(&proc_cg, &[]);
+                let t = path::resolve(&p, mnt, root, own.as_deref(), layout == Layout::V2)?;
+                (Some(t), Some(mnt.clone()))
+            }
+            None => (None, None),
+        };
+        Ok(FsManager {
+            layout,
+            rootless: spec.rootless,
+            v1,
+            unified,
+            unified_mount,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// Rebuilds a manager from saved state.
+    pub(crate) fn restore(st: &CgroupState) -> Result<FsManager> {
+        let check = |p: &Path| -> Result<()> {
+            let ok = p.is_absolute()
+                && p.components()
+                    .all(|c| !matches!(c, std::path::Component::ParentDir));
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::Host(format!(
+                    "saved cgroup state names {:?}, which is not a clean absolute path",
+                    p.display()
+                )))
+            }
+        };
+        let leaf = |p: &Path| Target {
+            base: p.to_path_buf(),
+            comps: Vec::new(),
+        };
+        let mut v1 = Vec::new();
+        for d in &st.v1 {
+            check(&d.path)?;
+            v1.push(V1Dir {
+                controllers: d.controllers.clone(),
+                target: leaf(&d.path),
+            });
+        }
+        if let Some(u) = &st.unified {
+            check(u)?;
+        }
+        for c in &st.created {
+            check(c)?;
+        }
+        Ok(FsManager {
+            layout: st.layout,
+            rootless: st.rootless,
+            v1,
+            unified: st.unified.as_deref().map(leaf),
+            unified_mount: None,
+            inner: Mutex::new(Inner {
+                created: st.created.clone(),
+                created_known: true,
+                skipped: st.skipped.clone(),
+                warnings: Vec::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub(crate) fn rootless(&self) -> bool {
+        self.rootless
+    }
+
+    pub(crate) fn warn(&self, w: impl Into<String>) {
+        self.lock().warnings.push(w.into());
+    }
+
+    /// The container's directory in the v1 hierarchy holding `controller`.
+    pub(crate) fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
+        let skipped = self.lock().skipped.clone();
+        self.v1
+            .iter()
+            .find(|d| d.controllers.iter().any(|c| c == controller))
+            .map(|d| d.target.leaf())
+            .filter(|l| !skipped.contains(l))
+    }
+
+    /// The error for a controller that is not there.
+    pub(crate) fn missing(&self, controller: &str, field: &str) -> Error {
+        let here = self
+            .v1
+            .iter()
+            .any(|d| d.controllers.iter().any(|c| c == controller));
+        if here {
+            Error::resource(
+                field,
+                format!(
+                    "rootless: no write access to the {controller} cgroup: delegate a cgroup to this user (systemd Delegate=yes) or remove the setting"
+                ),
+            )
+        } else {
+            Error::resource(
+                field,
+                format!(
+                    "needs the {controller} cgroup controller, which is not mounted on this host: mount it or remove the setting"
+                ),
+            )
+        }
+    }
+
+    /// Like `v1_dir`, as an error naming `field` when absent.
+    pub(crate) fn need(&self, controller: &str, field: &str) -> Result<PathBuf> {
+        self.v1_dir(controller)
+            .ok_or_else(|| self.missing(controller, field))
+    }
+
+    /// The container's cgroup2 directory (V2, Hybrid).
+    pub(crate) fn unified_leaf(&self) -> Option<PathBuf> {
+        let skipped = self.lock().skipped.clone();
+        self.unified
+            .as_ref()
+            .map(Target::leaf)
+            .filter(|l| !skipped.contains(l))
+    }
+
+    fn leaves(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.v1.iter().map(|d| d.target.leaf()).collect();
+        if let Some(u) = &self.unified {
+            v.push(u.leaf());
+        }
+        v
+    }
+
+    /// Makes `t`'s directories; records the new ones in `created`.
+    fn mkdirs(&self, t: &Target, cpuset: bool, created: &mut Vec<PathBuf>) -> Result<()> {
+        if !t.base.is_dir() {
+            return Err(Error::Dir {
+                op: "finding",
+                path: t.base.clone(),
+                source: std::io::Error::from_raw_os_error(libc::ENOENT),
+                hint: "the parent cgroup does not exist".into(),
+            });
+        }
+        let mut cur = t.base.clone();
+        for c in &t.comps {
+            cur.push(c);
+            match std::fs::create_dir(&cur) {
+                Ok(()) => created.push(cur.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && cur.is_dir() => {}
+                Err(e) => {
+                    let hint = crate::error::write_hint("", &e);
+                    return Err(Error::Dir {
+                        op: "creating",
+                        path: cur,
+                        source: e,
+                        hint,
+                    });
+                }
+            }
+            if cpuset {
+                crate::v1::ensure_cpuset(&cur)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn create_inner(&self, created: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) -> Result<()> {
+        for d in &self.v1 {
+            let cpuset = d.controllers.iter().any(|c| c == "cpuset");
+            if let Err(e) = self.mkdirs(&d.target, cpuset, created) {
+                if self.rootless && is_perm(&e) {
+                    skipped.push(d.target.leaf());
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+        if let Some(u) = &self.unified {
+            if let Err(e) = self.mkdirs(u, false, created) {
+                if self.rootless && is_perm(&e) {
+                    skipped.push(u.leaf());
+                    return Ok(());
+                }
+                return Err(e);
+            }
+            if self.layout == Layout::V2 {
+                // Hand every available controller down to the leaf.
+                let leaf = u.leaf();
+                let mount = self.unified_mount.clone().unwrap_or_else(|| u.base.clone());
+                let rel: Vec<_> = leaf
+                    .strip_prefix(&mount)
+                    .map(|r| r.components().collect())
+                    .unwrap_or_default();
+                let mut warns = Vec::new();
+                let mut dir = mount.clone();
+                for c in rel.iter().take(rel.len().saturating_sub(1)) {
+                    warns.extend(crate::v2::enable_controllers(&dir));
+                    dir.push(c);
+                }
+                warns.extend(crate::v2::enable_controllers(&dir));
+                self.lock().warnings.extend(warns);
+            }
+        }
+        Ok(())
+    }
+
+    fn devices_for(&self, r: &LinuxResources, initial: bool) -> Result<Option<Vec<Rule>>> {
+        if !initial && r.devices.is_empty() {
+            return Ok(None);
+        }
+        let mut list = r.devices.clone();
+        list.extend(devices::default_allowed_devices());
+        Ok(Some(devices::rules_from_oci(&list)?))
+    }
+
+    fn set(&self, r: &LinuxResources, initial: bool) -> Result<()> {
+        self.check(r)?;
+        let devs = self.devices_for(r, initial)?;
+        match self.layout {
+            Layout::V1 | Layout::Hybrid => {
+                // Rootless without a devices cgroup: the user namespace
+                // already keeps device nodes out of reach.
+                let devs = if self.rootless && self.v1_dir("devices").is_none() {
+                    None
+                } else {
+                    devs
+                };
+                crate::v1::apply(self, r, devs.as_deref())
+            }
+            Layout::V2 => {
+                for w in crate::v2::ignored(r) {
+                    self.warn(w);
+                }
+                let Some(d) = self.unified_leaf() else {
+                    if crate::v2::needed(r).is_empty() {
+                        return Ok(());
+                    }
+                    return Err(Error::resource(
+                        "linux.resources",
+                        "rootless: no writable cgroup: delegate one to this user (systemd Delegate=yes) and set linux.cgroupsPath, or remove the limits",
+                    ));
+                };
+                crate::v2::apply(self, &d, r, devs.as_deref())
+            }
+        }
+    }
+
+    fn freezer(&self) -> Result<Freezer> {
+        if let Some(d) = self.v1_dir("freezer") {
+            return Ok(Freezer::V1(d));
+        }
+        if let Some(u) = self.unified_leaf() {
+            if fsutil::exists(&u, "cgroup.freeze") {
+                return Ok(Freezer::V2(u));
+            }
+        }
+        Err(Error::op(
+            "freezing the container",
+            "no freezer: neither a v1 freezer hierarchy nor cgroup.freeze (Linux 5.2+) is available",
+        ))
+    }
+
+    fn signal_each(&self, sig: Signal) -> Result<usize> {
+        let pids = self.pids()?;
+        for p in &pids {
+            match kill(Pid::from_raw(*p), sig) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+                Err(e) => {
+                    return Err(Error::op(
+                        format!("sending {sig} to pid {p}"),
+                        e.desc().to_string(),
+                    ))
+                }
+            }
+        }
+        Ok(pids.len())
+    }
+
+    fn wait_empty(&self, timeout: Duration) -> Result<bool> {
+        let start = std::time::Instant::now();
+        let mut nap = 1u64;
+        loop {
+            if self.pids()?.is_empty() {
+                return Ok(true);
+            }
+            if start.elapsed() > timeout {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(nap));
+            nap = (nap * 2).min(20);
+        }
+    }
+}
+
+enum Freezer {
+    V1(PathBuf),
+    V2(PathBuf),
+}
+
+impl Freezer {
+    fn freeze(&self) -> Result<()> {
+        match self {
+            Freezer::V1(d) => crate::v1::freeze(d),
+            Freezer::V2(d) => crate::v2::set_frozen(d, true),
+        }
+    }
+    fn thaw(&self) -> Result<()> {
+        match self {
+            Freezer::V1(d) => crate::v1::thaw(d),
+            Freezer::V2(d) => crate::v2::set_frozen(d, false),
+        }
+    }
+    fn is_frozen(&self) -> Result<bool> {
+        match self {
+            Freezer::V1(d) => crate::v1::is_frozen(d),
+            Freezer::V2(d) => crate::v2::is_frozen(d),
+        }
+    }
+}
+
+/// Whether `p` is on a cgroup filesystem (never rmdir anything else).
+fn on_cgroupfs(p: &Path) -> bool {
+    statfs(p)
+        .map(|s| {
+            let t = s.filesystem_type();
+            t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC
+        })
+        .unwrap_or(false)
+}
+
+/// rmdir with retries while the kernel still reports the cgroup busy
+/// (exiting tasks are released asynchronously).
+fn rmdir_retry(p: &Path) -> Result<()> {
+    let mut nap = 2u64;
+    let start = std::time::Instant::now();
+    loop {
+        match std::fs::remove_dir(p) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EBUSY)
+                    && start.elapsed() < Duration::from_secs(3) =>
+            {
+                std::thread::sleep(Duration::from_millis(nap));
+                nap = (nap * 2).min(100);
+            }
+            Err(e) => {
+                let hint = if e.raw_os_error() == Some(libc::EBUSY) {
+                    "processes are still in it: kill them first (kill_all)".to_string()
+                } else {
+                    String::new()
+                };
+                return Err(Error::Dir {
+                    op: "removing",
+                    path: p.to_path_buf(),
+                    source: e,
+                    hint,
+                });
+            }
+        }
+    }
+}
+
+/// Removes `p` and every cgroup below it (made by the container), deepest
+/// first.
+fn remove_tree(p: &Path) -> Result<()> {
+    if !p.exists() {
+        return Ok(());
+    }
+    if !on_cgroupfs(p) {
+        return Err(Error::Host(format!(
+            "refusing to remove {}: it is not on a cgroup filesystem",
+            p.display()
+        )));
+    }
+    for sub in fsutil::subdirs(p)? {
+        remove_tree(&sub)?;
+    }
+    rmdir_retry(p)
+}
+
+impl Manager for FsManager {
+    fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn check(&self, r: &LinuxResources) -> Result<()> {
+        r.validate()?;
+        match self.layout {
+            Layout::V1 | Layout::Hybrid => {
+                for (c, field) in crate::v1::needed(r) {
+                    if !self.v1.iter().any(|d| d.controllers.iter().any(|x| x == c)) {
+                        return Err(self.missing(c, &field));
+                    }
+                }
+                if !r.unified.is_empty() && self.unified.is_none() {
+                    return Err(Error::resource(
+                        "linux.resources.unified",
+                        "needs cgroup v2, and this host has only cgroup v1: remove linux.resources.unified",
+                    ));
+                }
+            }
+            Layout::V2 => {
+                crate::v2::unsupported(r)?;
+                if let Some(mnt) = &self.unified_mount {
+                    let have = fsutil::read_opt(mnt, "cgroup.controllers")?.unwrap_or_default();
+                    for (c, field) in crate::v2::needed(r) {
+                        if !have.split_whitespace().any(|x| x == c) {
+                            return Err(Error::resource(
+                                field,
+                                format!(
+                                    "needs the {c} controller, which this kernel's cgroup v2 hierarchy does not offer (it has: {:?})",
+                                    have.trim()
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(rules) = self.devices_for(r, true)? {
+            if self.layout == Layout::V2 {
+                devices::bpf_program(&rules)?;
+            } else {
+                devices::V1State::build(&rules)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn create(&self) -> Result<()> {
+        for leaf in self.leaves() {
+            let mut pids = Vec::new();
+            fsutil::pids_recursive(&leaf, &mut pids)?;
+            if !pids.is_empty() {
+                return Err(Error::op(
+                    format!("creating the cgroup {}", leaf.display()),
+                    format!(
+                        "it already has {} process(es): another container or service uses this linux.cgroupsPath; choose another path or delete that container",
+                        pids.len()
+                    ),
+                ));
+            }
+        }
+        let mut created = Vec::new();
+        let mut skipped = Vec::new();
+        if let Err(e) = self.create_inner(&mut created, &mut skipped) {
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+            return Err(e);
+        }
+        let mut inner = self.lock();
+        for c in created {
+            if !inner.created.contains(&c) {
+                inner.created.push(c);
+            }
+        }
+        inner.skipped = skipped;
+        inner.created_known = true;
+        Ok(())
+    }
+
+    fn add_pid(&self, pid: i32) -> Result<()> {
+        if pid <= 0 {
+            return Err(Error::op("adding a process", format!("{pid} is not a pid")));
+        }
+        let v = pid.to_string();
+        let what = "adding the process to the container's cgroup";
+        let skipped = self.lock().skipped.clone();
+        for leaf in self.v1.iter().map(|d| d.target.leaf()) {
+            if !skipped.contains(&leaf) {
+                fsutil::write(&leaf, "cgroup.procs", &v, what)?;
+            }
+        }
+        if let Some(u) = self.unified_leaf() {
+            fsutil::write(&u, "cgroup.procs", &v, what)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, r: &LinuxResources) -> Result<()> {
+        self.set(r, true)
+    }
+
+    fn update(&self, r: &LinuxResources) -> Result<()> {
+        self.set(r, false)
+    }
+
+    fn freeze(&self) -> Result<()> {
+        self.freezer()?.freeze()
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.freezer()?.thaw()
+    }
+
+    fn is_frozen(&self) -> Result<bool> {
+        self.freezer()?.is_frozen()
+    }
+
+    fn pids(&self) -> Result<Vec<i32>> {
+        let mut all = Vec::new();
+        let skipped = self.lock().skipped.clone();
+        for leaf in self.leaves() {
+            if !skipped.contains(&leaf) {
+                fsutil::pids_recursive(&leaf, &mut all)?;
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
+    }
+
+    fn kill_all(&self, signal: i32) -> Result<()> {
+        let sig = Signal::try_from(signal)
+            .map_err(|_| Error::op("killing the container", format!("{signal} is not a signal")))?;
+        if sig == Signal::SIGKILL {
+            if let Some(u) = self.unified_leaf() {
+                if fsutil::exists(&u, "cgroup.kill") {
+                    fsutil::write(&u, "cgroup.kill", "1", "killing the container")?;
+                    // In hybrid mode a process may have left the v2 node.
+                    if self.layout == Layout::V2 || self.wait_empty(Duration::from_millis(500))? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        match self.freezer() {
+            Ok(fz) => {
+                let was_frozen = fz.is_frozen().unwrap_or(false);
+                fz.freeze()?;
+                let res = self.signal_each(sig);
+                // SIGKILLed tasks only die once thawed (v1); other signals
+                // keep a paused container paused.
+                if !was_frozen || sig == Signal::SIGKILL {
+                    fz.thaw()?;
+                }
+                res.map(|_| ())
+            }
+            Err(_) => {
+                // No freezer: repeat until nothing new shows up.
+                for _ in 0..10 {
+                    if self.signal_each(sig)? == 0 || sig != Signal::SIGKILL {
+                        return Ok(());
+                    }
+                    if self.wait_empty(Duration::from_millis(50))? {
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        match self.layout {
+            Layout::V2 => match self.unified_leaf() {
+                Some(d) => stats::v2(&d),
+                None => Ok(Stats::default()),
+            },
+            Layout::V1 | Layout::Hybrid => stats::v1(&|c| self.v1_dir(c)),
+        }
+    }
+
+    fn oom_events(&self) -> Result<u64> {
+        match self.layout {
+            Layout::V2 => {
+                let d = self.unified_leaf().ok_or_else(|| {
+                    Error::op("reading OOM events", "the container has no cgroup")
+                })?;
+                crate::v2::oom_events(&d)
+            }
+            Layout::V1 | Layout::Hybrid => {
+                let d = self.need("memory", "oom events")?;
+                crate::v1::oom_events(&d)
+            }
+        }
+    }
+
+    fn destroy(&self) -> Result<()> {
+        let leaves = self.leaves();
+        let mut inner = self.lock();
+        let mut dirs: Vec<PathBuf> = if inner.created_known {
+            inner.created.clone()
+        } else {
+            leaves.clone()
+        };
+        // Deepest first.
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        let mut first_err = None;
+        let mut left = Vec::new();
+        for d in dirs {
+            let res = if leaves.contains(&d) {
+                remove_tree(&d)
+            } else {
+                // A parent we created: remove it only once empty; other
+                // containers may live there now.
+                match std::fs::remove_dir(&d) {
+                    Ok(()) => Ok(()),
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::ENOENT) | Some(libc::EBUSY) | Some(libc::ENOTEMPTY)
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    Err(e) => Err(Error::Dir {
+                        op: "removing",
+                        path: d.clone(),
+                        source: e,
+                        hint: String::new(),
+                    }),
+                }
+            };
+            if let Err(e) = res {
+                left.push(d);
+                first_err.get_or_insert(e);
+            }
+        }
+        inner.created = left;
+        inner.created_known = true;
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        self.leaves()
+    }
+
+    fn open_v2_dir(&self) -> Result<Option<OwnedFd>> {
+        if self.layout != Layout::V2 {
+            return Ok(None);
+        }
+        let Some(d) = self.unified_leaf() else {
+            return Ok(None);
+        };
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&d)
+            .map_err(|e| Error::read(&d, e))?;
+        Ok(Some(OwnedFd::from(f)))
+    }
+
+    fn state(&self) -> CgroupState {
+        let inner = self.lock();
+        CgroupState {
+            layout: self.layout,
+            rootless: self.rootless,
+            v1: self
+                .v1
+                .iter()
+                .map(|d| StateDir {
+                    controllers: d.controllers.clone(),
+                    path: d.target.leaf(),
+                })
+                .collect(),
+            unified: self.unified.as_ref().map(Target::leaf),
+            created: if inner.created_known {
+                inner.created.clone()
+            } else {
+                self.leaves()
+            },
+            skipped: inner.skipped.clone(),
+        }
+    }
+
+    fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().warnings)
+    }
+}
