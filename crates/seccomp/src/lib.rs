@@ -105,11 +105,13 @@ pub enum Error {
     #[error("seccomp: {rule}: a syscall name is empty; remove it or name a syscall")]
     EmptyName { rule: String },
     #[error(
-        "seccomp: architecture {arch} is not supported by libseccomp {version} ({source}); \
-         remove it from linux.seccomp.architectures"
+        "seccomp: architecture {arch} cannot be filtered next to the native {native} with \
+         libseccomp {version} ({source}; one filter covers only ABIs of the native byte order \
+         that the library knows); remove it from linux.seccomp.architectures"
     )]
     Arch {
         arch: Arch,
+        native: Arch,
         version: String,
         source: SeccompError,
     },
@@ -399,6 +401,7 @@ pub fn compile(profile: &LinuxSeccomp, opts: &CompileOptions) -> Result<Compiled
         ctx.add_arch(to_scmp_arch(*arch))
             .map_err(|source| Error::Arch {
                 arch: *arch,
+                native: arches[0],
                 version: libseccomp_version(),
                 source,
             })?;

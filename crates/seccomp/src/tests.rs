@@ -724,3 +724,50 @@ fn docker_format_edge_cases() {
     let names: Vec<&str> = p.syscalls.iter().map(|s| s.names[0].as_str()).collect();
     assert_eq!(names, ["c", "d"]);
 }
+
+#[test]
+fn every_architecture_compiles_or_is_refused_by_name() {
+    let mut supported = Vec::new();
+    for arch in Arch::ALL {
+        let json = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ERRNO","architectures":["{arch}"],
+                "syscalls":[{{"names":["read","write","close"],"action":"SCMP_ACT_ALLOW"}}]}}"#
+        );
+        let p = LinuxSeccomp::from_json(&json).expect("parses");
+        match compile(&p, &CompileOptions::default()) {
+            Ok(_) => supported.push(arch.as_str()),
+            Err(e) => assert!(
+                matches!(e, Error::Arch { .. }) && e.to_string().contains(arch.as_str()),
+                "{arch}: {e}"
+            ),
+        }
+    }
+    if native() == Arch::X86_64 {
+        assert!(supported.contains(&"SCMP_ARCH_AARCH64") && supported.contains(&"SCMP_ARCH_X32"));
+    }
+    // All supported arches in one filter: the stub still fits its 8-bit jumps.
+    let all = supported
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let f = compile_json(&format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","architectures":[{all}],
+            "syscalls":[{{"names":["read","write","close"],"action":"SCMP_ACT_ALLOW"}}]}}"#
+    ));
+    assert!(f.enosys_stub_len > 0);
+    // libseccomp combines only arches of the native byte order.
+    let checked: Vec<Arch> = supported
+        .iter()
+        .filter_map(|a| a.parse::<Arch>().ok())
+        .filter(|a| *a != Arch::X32)
+        .collect();
+    assert!(checked.len() >= 5, "{checked:?}");
+    for arch in checked {
+        let max = nr("close", arch)
+            .max(nr("read", arch))
+            .max(nr("write", arch));
+        assert_eq!(decide_nr(&f, arch, max + 1), errno(libc::ENOSYS), "{arch}");
+        assert_eq!(decide(&f, arch, "read", [0; 6]), ALLOW, "{arch}");
+    }
+}
