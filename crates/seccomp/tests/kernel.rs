@@ -245,10 +245,17 @@ fn notify_listener_answers_for_the_filtered_process() {
             .is_some_and(|l| l.starts_with("ok ") && *l != "ok 4242"),
         "{out}"
     );
+    // ADDFD with SEND: the syscall returns the fd number installed in the caller.
+    let fd: i32 = lines
+        .get(2)
+        .and_then(|l| l.strip_prefix("ok "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(-1);
+    assert!(fd > 2, "{out}");
     let getpgid = libc::SYS_getpgid;
     assert_eq!(
-        lines.get(2),
-        Some(&format!("seen [{getpgid}, {getpgid}]").as_str()),
+        lines.get(3),
+        Some(&format!("seen [{getpgid}, {getpgid}, {getpgid}]").as_str()),
         "{out}"
     );
 }

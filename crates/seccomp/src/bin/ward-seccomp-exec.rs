@@ -11,8 +11,8 @@
 //!          mkdir PATH               load, then mkdir(2)
 //!          thread                   load, then start and join a thread
 //!          notify NAME ARG          load, answer NAME's notifications from a
-//!                                   supervisor thread (first with 4242, then
-//!                                   CONTINUE), probing twice
+//!                                   supervisor thread (4242, then CONTINUE,
+//!                                   then a new fd via ADDFD), probing thrice
 //!          dump                     print what compiling produced, no load
 //! ```
 //! Probe results print as `ok N` or `err ERRNO`.
@@ -107,7 +107,7 @@ fn load(filter: &CompiledFilter, nnp: bool) -> Result<Option<OwnedFd>, String> {
 fn supervisor(rx: mpsc::Receiver<OwnedFd>, done: mpsc::Sender<Vec<i32>>) {
     let Ok(listener) = rx.recv() else { return };
     let mut seen = Vec::new();
-    for round in 0..2 {
+    for round in 0..3 {
         let req = match ward_sys::seccomp::notif_recv(listener.as_fd()) {
             Ok(r) => r,
             Err(e) => {
@@ -121,8 +121,19 @@ fn supervisor(rx: mpsc::Receiver<OwnedFd>, done: mpsc::Sender<Vec<i32>>) {
             Ok(())
         } else if round == 0 {
             ward_sys::seccomp::notif_respond_value(listener.as_fd(), req.id, 4242)
-        } else {
+        } else if round == 1 {
             ward_sys::seccomp::notif_respond_continue(listener.as_fd(), req.id)
+        } else {
+            // Install our stdin in the caller as its answer (SECCOMP_ADDFD_FLAG_SEND).
+            ward_sys::seccomp::notif_addfd(
+                listener.as_fd(),
+                req.id,
+                io::stdin().as_fd(),
+                None,
+                true,
+                true,
+            )
+            .map(drop)
         };
         if let Err(e) = r {
             eprintln!("notif_send: {e}");
@@ -205,8 +216,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let sup = std::thread::spawn(move || supervisor(fd_rx, done_tx));
             let listener = load(&filter, nnp)?.ok_or("the profile has no SCMP_ACT_NOTIFY rule")?;
             fd_tx.send(listener).map_err(|_| "supervisor gone")?;
-            report(ward_sys::seccomp::probe_syscall(n, a));
-            report(ward_sys::seccomp::probe_syscall(n, a));
+            for _ in 0..3 {
+                report(ward_sys::seccomp::probe_syscall(n, a));
+            }
             let seen = done_rx.recv().map_err(|_| "supervisor failed")?;
             let _ = sup.join();
             println!("seen {seen:?}");
