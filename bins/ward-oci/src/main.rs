@@ -1,1 +1,126 @@
-fn main() {}
+//! ward-oci: the OCI runtime binary. Glue only: arguments -> runtime calls
+//! -> exit code and runc-style logs. Single-threaded by design: the
+//! runtime forks, and a fork of a threaded process is unsafe.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ward_oci_cli::{Cli, Command, CreateArgs, Format, LogFormat};
+use ward_runtime::lifecycle::{self, CreateOpts, ExecOpts, Global};
+use ward_runtime::log;
+
+fn create_opts(c: CreateArgs) -> CreateOpts {
+    CreateOpts {
+        id: c.id,
+        bundle: c.bundle,
+        console_socket: c.console_socket,
+        pid_file: c.pid_file,
+        no_pivot: c.no_pivot,
+        no_new_keyring: c.no_new_keyring,
+        preserve_fds: c.preserve_fds,
+        pidfd_socket: c.pidfd_socket,
+    }
+}
+
+fn print(s: &str) -> ward_runtime::Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+    Ok(0)
+}
+
+fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
+    let g = Global {
+        root: cli.root.clone(),
+        systemd_cgroup: cli.systemd_cgroup,
+        debug: cli.debug,
+    };
+    match cli.command {
+        Command::Create(c) => lifecycle::create(&g, &create_opts(c)).map(|()| 0),
+        Command::Start { id } => lifecycle::start(&g, &id).map(|()| 0),
+        Command::Run {
+            create,
+            detach,
+            keep,
+            ..
+        } => lifecycle::run(&g, &create_opts(create), detach, keep),
+        Command::State { id } => print(&(lifecycle::state(&g, &id)? + "\n")),
+        Command::List { format, quiet } => {
+            print(&lifecycle::list(&g, format == Format::Json, quiet)?)
+        }
+        Command::Kill { id, signal, all } => lifecycle::kill(&g, &id, &signal, all).map(|()| 0),
+        Command::Delete { id, force } => lifecycle::delete(&g, &id, force).map(|()| 0),
+        Command::Ps {
+            id,
+            format,
+            ps_args,
+        } => print(&lifecycle::ps(&g, &id, format == Format::Json, &ps_args)?),
+        Command::Exec(e) => lifecycle::exec(
+            &g,
+            &ExecOpts {
+                id: e.id,
+                command: e.command,
+                process_file: e.process,
+                console_socket: e.console_socket,
+                cwd: e.cwd,
+                env: e.env,
+                tty: e.tty,
+                user: e.user,
+                additional_gids: e.additional_gids,
+                detach: e.detach,
+                pid_file: e.pid_file,
+                no_new_privs: e.no_new_privs,
+                caps: e.cap,
+                preserve_fds: e.preserve_fds,
+                apparmor: e.apparmor,
+                process_label: e.process_label,
+                ignore_paused: e.ignore_paused,
+            },
+        ),
+        Command::Spec { bundle, rootless } => {
+            let dir = bundle.unwrap_or_else(|| ".".into());
+            let path = dir.join("config.json");
+            if path.exists() {
+                return Err(ward_runtime::Error::Msg(format!(
+                    "{} already exists; remove it first",
+                    path.display()
+                )));
+            }
+            let text =
+                serde_json::to_string_pretty(&ward_runtime::template::default_spec(rootless))
+                    .unwrap_or_default();
+            std::fs::write(&path, text + "\n").map_err(|e| {
+                ward_runtime::Error::Msg(format!("writing {}: {e}", path.display()))
+            })?;
+            Ok(0)
+        }
+        Command::Features => print(
+            &(serde_json::to_string_pretty(&ward_runtime::template::features())
+                .unwrap_or_default()
+                + "\n"),
+        ),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    log::init(
+        cli.log.clone(),
+        cli.log_format == LogFormat::Json,
+        cli.debug,
+    );
+    let to_file = cli.log.is_some();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            let m = e.to_string();
+            log::error(&m);
+            if to_file {
+                // containerd reads the log file; people read stderr.
+                eprintln!("ward-oci: {m}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

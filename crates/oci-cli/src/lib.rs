@@ -1,1 +1,248 @@
-//! placeholder
+//! The command line of `ward-oci`: runc's contract, flag for flag, so that
+//! Docker, containerd, Podman and Kubernetes can call ward where they call
+//! runc. Definitions only; the binary maps them onto the runtime.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ward-oci",
+    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.2.0"),
+    about = "ward's OCI runtime: runc's command line, every hardening layer on",
+    disable_version_flag = true
+)]
+pub struct Cli {
+    /// Enable debug logging.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Log file (default: stderr).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long = "log-format", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Root directory for container state (should be on tmpfs).
+    #[arg(long, global = true, default_value = "/run/ward")]
+    pub root: PathBuf,
+    /// Path to criu (accepted for compatibility; checkpointing is not supported).
+    #[arg(long, global = true, hide = true)]
+    pub criu: Option<String>,
+    /// Use systemd for cgroups (cgroupsPath "slice:prefix:name").
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
+    /// Rootless mode: true, false or auto.
+    #[arg(long, global = true, default_value = "auto")]
+    pub rootless: String,
+    /// Print the version.
+    #[arg(short = 'v', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Container id.
+    pub id: String,
+    /// Bundle directory (default: the current directory).
+    #[arg(short = 'b', long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// AF_UNIX socket that receives the pty master (process.terminal).
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// File to write the container's pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Use chroot instead of pivot_root (for a rootfs on a ramdisk).
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Do not create a new session keyring.
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+    /// Pass N file descriptors (3 .. 3+N) to the container.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Socket that receives a pidfd of the container's init.
+    #[arg(long = "pidfd-socket")]
+    pub pidfd_socket: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a container (it waits for `start`).
+    Create(CreateArgs),
+    /// Start a created container.
+    Start { id: String },
+    /// Create and start a container; in the foreground, exit with its code.
+    Run {
+        #[command(flatten)]
+        create: CreateArgs,
+        /// Detach from the container's process.
+        #[arg(short = 'd', long)]
+        detach: bool,
+        /// Do not delete the container after it exits.
+        #[arg(long)]
+        keep: bool,
+        /// Accepted for compatibility.
+        #[arg(long = "no-subreaper")]
+        no_subreaper: bool,
+    },
+    /// Print the state of a container as JSON.
+    State { id: String },
+    /// List containers.
+    #[command(alias = "ls")]
+    List {
+        #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+    /// Send a signal to a container's init (or to all its processes).
+    Kill {
+        id: String,
+        /// Signal name (KILL, SIGKILL) or number (default TERM).
+        #[arg(default_value = "SIGTERM")]
+        signal: String,
+        #[arg(short = 'a', long)]
+        all: bool,
+    },
+    /// Delete a container and everything it holds.
+    Delete {
+        id: String,
+        #[arg(short = 'f', long)]
+        force: bool,
+    },
+    /// Run a new process inside a container.
+    Exec(ExecArgs),
+    /// List the processes of a container.
+    Ps {
+        id: String,
+        #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Arguments for ps(1) (table format).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Write a config.json template.
+    Spec {
+        #[arg(short = 'b', long)]
+        bundle: Option<PathBuf>,
+        #[arg(long)]
+        rootless: bool,
+    },
+    /// Print the OCI features JSON of this runtime.
+    Features,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExecArgs {
+    pub id: String,
+    /// Command and arguments (unless --process is given).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    #[arg(long)]
+    pub cwd: Option<String>,
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// UID[:GID]
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    #[arg(short = 'g', long = "additional-gids")]
+    pub additional_gids: Vec<u32>,
+    /// Path to a process.json.
+    #[arg(short = 'p', long)]
+    pub process: Option<PathBuf>,
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    #[arg(long = "process-label")]
+    pub process_label: Option<String>,
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// Add a capability.
+    #[arg(short = 'c', long = "cap")]
+    pub cap: Vec<String>,
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    #[arg(long)]
+    pub cgroup: Vec<String>,
+    #[arg(long = "ignore-paused")]
+    pub ignore_paused: bool,
+    #[arg(long = "pidfd-socket")]
+    pub pidfd_socket: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containerd_style_invocations_parse() {
+        let cli = Cli::try_parse_from([
+            "ward-oci",
+            "--root",
+            "/run/x",
+            "--log",
+            "/tmp/log.json",
+            "--log-format",
+            "json",
+            "create",
+            "--bundle",
+            "/b",
+            "--pid-file",
+            "/p",
+            "--console-socket",
+            "/s",
+            "id1",
+        ])
+        .expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert!(
+            matches!(cli.command, Command::Create(ref c) if c.id == "id1" && c.bundle == PathBuf::from("/b"))
+        );
+        let cli = Cli::try_parse_from([
+            "ward-oci",
+            "exec",
+            "--env",
+            "A=1",
+            "-t",
+            "c1",
+            "sh",
+            "-c",
+            "echo -n hi",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::Exec(e) => {
+                assert_eq!(e.command, ["sh", "-c", "echo -n hi"]);
+                assert!(e.tty);
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from(["ward-oci", "kill", "c1", "9"]).expect("parses");
+        assert!(matches!(cli.command, Command::Kill { ref signal, .. } if signal == "9"));
+        let cli = Cli::try_parse_from(["ward-oci", "delete", "--force", "c1"]).expect("parses");
+        assert!(matches!(cli.command, Command::Delete { force: true, .. }));
+    }
+}

@@ -233,3 +233,20 @@ pub fn setns_pidfd(pidfd: BorrowedFd<'_>, flags: i32) -> io::Result<()> {
     let ret = unsafe { libc::setns(pidfd.as_raw_fd(), flags) };
     crate::check(libc::c_long::from(ret)).map(drop)
 }
+
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING): a fresh session keyring named
+/// `name`, so the container cannot read or use the keys of the runtime's
+/// session (runc does the same unless --no-new-keyring).
+pub fn join_session_keyring(name: &str) -> io::Result<()> {
+    let c = crate::cstr(name)?;
+    // SAFETY: `c` is a valid C string that outlives the call.
+    let ret = unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, c.as_ptr()) };
+    crate::check(ret).map(drop)
+}
+
+/// _exit(2): leaves at once, without the atexit handlers or stdio flushes
+/// that belong to the process we were forked from.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no memory of ours.
+    unsafe { libc::_exit(code) }
+}

@@ -1,0 +1,122 @@
+//! The runtime's view of cgroups: one place that talks to ward-cgroups.
+
+use std::path::PathBuf;
+
+use ward_cgroups::{CgroupSpec, CgroupState, Manager};
+use ward_sandbox::CgroupMount;
+use ward_spec::Spec;
+
+use crate::{Error, Result};
+
+pub struct Cgroup {
+    mgr: Box<dyn Manager>,
+}
+
+fn cg_err(e: impl std::fmt::Display) -> Error {
+    Error::Cgroups(e.to_string())
+}
+
+/// The cgroup of container `id` (not created yet).
+pub fn open(spec: &Spec, id: &str, systemd: bool) -> Result<Cgroup> {
+    let cgroups_path = spec.linux.as_ref().and_then(|l| l.cgroups_path.as_deref());
+    let rootless = !nix::unistd::geteuid().is_root();
+    let mgr = ward_cgroups::open(&CgroupSpec {
+        cgroups_path,
+        id,
+        systemd,
+        rootless,
+    })
+    .map_err(cg_err)?;
+    Ok(Cgroup { mgr })
+}
+
+/// The cgroup of an existing container, from its saved state.
+pub fn restore(state: &CgroupState) -> Result<Cgroup> {
+    Ok(Cgroup {
+        mgr: ward_cgroups::restore(state).map_err(cg_err)?,
+    })
+}
+
+impl Cgroup {
+    /// Checks the limits against the host (no writes), then creates the
+    /// directories: bad input leaves nothing behind.
+    pub fn create(&self, spec: &Spec) -> Result<()> {
+        if let Some(r) = spec.linux.as_ref().and_then(|l| l.resources.as_ref()) {
+            self.mgr.check(r).map_err(cg_err)?;
+        }
+        self.mgr.create().map_err(cg_err)
+    }
+
+    pub fn state(&self) -> CgroupState {
+        self.mgr.state()
+    }
+
+    /// The cgroup2 directory for clone3(CLONE_INTO_CGROUP) on v2 hosts.
+    pub fn v2_dir(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        self.mgr.open_v2_dir().map_err(cg_err)
+    }
+
+    pub fn is_frozen(&self) -> Result<bool> {
+        self.mgr.is_frozen().map_err(cg_err)
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.mgr.take_warnings()
+    }
+
+    /// Applies the config's limits (before any process is inside).
+    pub fn apply(&self, spec: &Spec) -> Result<()> {
+        let default = ward_spec::resources::LinuxResources::default();
+        let r = spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.resources.as_ref())
+            .unwrap_or(&default);
+        self.mgr.apply(r).map_err(cg_err)
+    }
+
+    pub fn add(&self, pid: i32) -> Result<()> {
+        self.mgr.add_pid(pid).map_err(cg_err)
+    }
+
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.mgr.paths()
+    }
+
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        self.mgr.pids().map_err(cg_err)
+    }
+
+    pub fn kill_all(&self, signal: i32) -> Result<()> {
+        self.mgr.kill_all(signal).map_err(cg_err)
+    }
+
+    pub fn destroy(&self) -> Result<()> {
+        self.mgr.destroy().map_err(cg_err)
+    }
+
+    /// What to show the container under /sys/fs/cgroup: its own directory
+    /// in each hierarchy, named after the hierarchy's mount point.
+    pub fn mounts(&self) -> Vec<CgroupMount> {
+        let base = std::path::Path::new("/sys/fs/cgroup");
+        let unified = is_cgroup2(base);
+        self.paths()
+            .into_iter()
+            .filter_map(|p| {
+                let rel = p.strip_prefix(base).ok()?;
+                let name = if unified {
+                    String::new()
+                } else {
+                    rel.components().next()?.as_os_str().to_str()?.to_string()
+                };
+                Some(CgroupMount { name, host_path: p })
+            })
+            .collect()
+    }
+}
+
+fn is_cgroup2(path: &std::path::Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .map(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
+        .unwrap_or(false)
+}

@@ -1,0 +1,820 @@
+//! create, start, run, exec, state, list, kill, delete, ps — with runc's
+//! semantics, and nothing left behind when one of them fails.
+
+use std::fs;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use ward_sandbox::{InitSpec, ParentSide, StartSignal};
+use ward_spec::{Hook, Process, Spec};
+
+use crate::cg::{self, Cgroup};
+use crate::state::{self, Locked, Saved, Status, Store};
+use crate::{foreground, hooks, msg, signals, Ctx, Result};
+
+/// Global flags.
+pub struct Global {
+    pub root: PathBuf,
+    pub systemd_cgroup: bool,
+    pub debug: bool,
+}
+
+/// `create`/`run` flags.
+pub struct CreateOpts {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub pidfd_socket: Option<PathBuf>,
+}
+
+/// Undoes a half-made create: cgroup and state directory.
+struct Cleanup<'a> {
+    cg: Option<&'a Cgroup>,
+    locked: Option<Locked>,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        if let Some(cg) = self.cg {
+            let _ = cg.kill_all(libc::SIGKILL);
+            let _ = cg.destroy();
+        }
+        if let Some(l) = self.locked.take() {
+            let _ = l.remove();
+        }
+    }
+}
+
+/// Reads, parses and validates `bundle/config.json`.
+fn load_bundle(bundle: &Path) -> Result<(PathBuf, Spec, PathBuf)> {
+    let bundle = fs::canonicalize(bundle).ctx(|| format!("bundle {}", bundle.display()))?;
+    let config = bundle.join("config.json");
+    let bytes = fs::read(&config).ctx(|| format!("reading {}", config.display()))?;
+    let spec = ward_spec::parse(&bytes)?;
+    ward_spec::validate::validate(&spec, true)?;
+    let root = spec
+        .root
+        .as_ref()
+        .map(|r| r.path.clone())
+        .unwrap_or_default();
+    let rootfs = bundle.join(&root);
+    let rootfs = fs::canonicalize(&rootfs)
+        .ctx(|| format!("root.path {} (resolved to {})", root, rootfs.display()))?;
+    if !rootfs.is_dir() {
+        return Err(msg(format!(
+            "root.path {}: not a directory",
+            rootfs.display()
+        )));
+    }
+    check_unsupported(&spec)?;
+    Ok((bundle, spec, rootfs))
+}
+
+/// Layers that were asked for and that this build cannot apply: an error,
+/// never a silently weaker container.
+fn check_unsupported(spec: &Spec) -> Result<()> {
+    let p = spec.process.as_ref();
+    if p.and_then(|p| p.apparmor_profile.as_deref())
+        .is_some_and(|s| !s.is_empty())
+    {
+        let on = Path::new("/sys/module/apparmor/parameters/enabled").exists();
+        return Err(msg(if on {
+            "process.apparmorProfile: AppArmor confinement is not implemented by this build of ward yet"
+        } else {
+            "process.apparmorProfile: AppArmor is not enabled on this host; remove the profile or enable AppArmor"
+        }));
+    }
+    let selinux = p
+        .and_then(|p| p.selinux_label.as_deref())
+        .is_some_and(|s| !s.is_empty())
+        || spec
+            .linux
+            .as_ref()
+            .and_then(|l| l.mount_label.as_deref())
+            .is_some_and(|s| !s.is_empty());
+    if selinux {
+        return Err(msg("process.selinuxLabel/linux.mountLabel: SELinux labelling is not available (SELinux is not enabled here)"));
+    }
+    if spec.linux.as_ref().is_some_and(|l| l.seccomp.is_some()) {
+        return Err(msg("linux.seccomp: seccomp filters are not supported by this build yet; refusing to run without the filter"));
+    }
+    Ok(())
+}
+
+fn state_json(id: &str, pid: i32, status: Status, bundle: &Path, spec: &Spec) -> String {
+    let mut v = serde_json::json!({"ociVersion": spec.oci_version, "id": id, "pid": pid, "status": status.as_str(), "bundle": bundle});
+    if !spec.annotations.is_empty() {
+        v["annotations"] = serde_json::json!(spec.annotations);
+    }
+    v.to_string()
+}
+
+struct Parent<'a> {
+    id: &'a str,
+    spec: &'a Spec,
+    bundle: &'a Path,
+    cg: &'a Cgroup,
+    /// The process was cloned straight into the cgroup (v2).
+    cloned_into: bool,
+}
+
+impl ParentSide for Parent<'_> {
+    fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+        if self.cloned_into {
+            return Ok(());
+        }
+        self.cg
+            .add(pid)
+            .map_err(|e| ward_sandbox::err("cgroups", e.to_string()))
+    }
+
+    fn create_hooks(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+        let st = state_json(self.id, pid, Status::Creating, self.bundle, self.spec);
+        let h = self.spec.hooks.clone().unwrap_or_default();
+        for (kind, list) in [
+            ("prestart", &h.prestart),
+            ("createRuntime", &h.create_runtime),
+            ("createContainer", &h.create_container),
+        ] {
+            hooks::run(kind, list, &st).map_err(|e| ward_sandbox::err("hooks", e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A container whose init waits for `start`.
+struct Made {
+    saved: Saved,
+    spawned: ward_sandbox::Spawned,
+    console: Option<OwnedFd>,
+}
+
+fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
+    let store = Store::new(&g.root);
+    state::validate_id(&o.id)?;
+    if g.systemd_cgroup {
+        let why = if Path::new("/run/systemd/system").exists() {
+            "is not supported by ward yet"
+        } else {
+            "needs systemd, which is not running on this host"
+        };
+        return Err(msg(format!(
+            "--systemd-cgroup {why}; use the cgroupfs driver (omit --systemd-cgroup)"
+        )));
+    }
+    let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
+    let process = spec.process.clone().unwrap_or_default();
+    let inner_console = process.terminal && o.console_socket.is_none();
+    if inner_console && !run {
+        return Err(msg(
+            "process.terminal is set: create needs --console-socket to hand over the terminal",
+        ));
+    }
+    // Connect before anything is created: a bad socket leaves nothing behind.
+    let (console_socket, console_recv) = if let Some(path) = &o.console_socket {
+        let s = UnixStream::connect(path).ctx(|| format!("--console-socket {}", path.display()))?;
+        (Some(OwnedFd::from(s)), None)
+    } else if inner_console {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .ctx(|| "socketpair".into())?;
+        (Some(a), Some(b))
+    } else {
+        (None, None)
+    };
+    let locked = store.create(&o.id)?;
+    let cgroup = cg::open(&spec, &o.id, g.systemd_cgroup)?;
+    let mut cleanup = Cleanup {
+        cg: None,
+        locked: Some(locked),
+    };
+    cgroup.create(&spec)?;
+    cleanup.cg = Some(&cgroup);
+    cgroup.apply(&spec)?;
+    for w in cgroup.warnings() {
+        crate::log::warn(&w);
+    }
+    let v2_dir = cgroup.v2_dir()?;
+    let locked = cleanup
+        .locked
+        .as_ref()
+        .ok_or_else(|| msg("internal: state lock lost"))?;
+
+    let start = if run {
+        StartSignal::Socket
+    } else {
+        let fifo = locked.fifo();
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
+            .ctx(|| format!("mkfifo {}", fifo.display()))?;
+        // mkfifo applies the umask; the init may run as any uid.
+        fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o622))
+            .ctx(|| "chmod exec fifo".into())?;
+        let fd = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(&fifo)
+            .ctx(|| "opening exec fifo".into())?;
+        StartSignal::Fifo(OwnedFd::from(fd))
+    };
+    let host_proc = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/proc")
+        .ctx(|| "opening /proc".into())?;
+    let init = InitSpec {
+        id: &o.id,
+        spec: &spec,
+        process: &process,
+        rootfs: rootfs.clone(),
+        bundle: bundle.clone(),
+        console_socket,
+        start,
+        preserve_fds: o.preserve_fds,
+        cgroup_mounts: cgroup.mounts(),
+        no_pivot: o.no_pivot,
+        no_new_keyring: o.no_new_keyring,
+        seccomp: None,
+        host_proc: OwnedFd::from(host_proc),
+    };
+    let mut parent = Parent {
+        id: &o.id,
+        spec: &spec,
+        bundle: &bundle,
+        cg: &cgroup,
+        cloned_into: v2_dir.is_some(),
+    };
+    let spawned = ward_sandbox::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut parent)?;
+    drop(init);
+    let console = match console_recv {
+        Some(sock) => Some(receive_fd(&sock)?),
+        None => None,
+    };
+    let pid_start = state::proc_stat(spawned.pid)
+        .map(|(s, _)| s)
+        .ok_or_else(|| msg("the container init exited during create"))?;
+    let saved = Saved {
+        id: o.id.clone(),
+        pid: spawned.pid,
+        pid_start,
+        bundle,
+        rootfs,
+        created: crate::time::rfc3339(SystemTime::now()),
+        owner: state::owner(),
+        spec: spec.clone(),
+        cgroup: cgroup.state(),
+    };
+    locked.save(&saved)?;
+    if let Some(pf) = &o.pid_file {
+        write_pid_file(pf, spawned.pid)?;
+    }
+    if let Some(sock) = &o.pidfd_socket {
+        send_pidfd(sock, &spawned.pidfd)?;
+    }
+    cleanup.cg = None;
+    cleanup.locked = None;
+    Ok(Made {
+        saved,
+        spawned,
+        console,
+    })
+}
+
+fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ctx(|| "cwd".into())?.join(path)
+    };
+    state::write_atomic(&path, pid.to_string().as_bytes(), 0o644)
+}
+
+fn send_pidfd(path: &Path, pidfd: &OwnedFd) -> Result<()> {
+    let s = UnixStream::connect(path).ctx(|| format!("--pidfd-socket {}", path.display()))?;
+    let fds = [pidfd.as_raw_fd()];
+    nix::sys::socket::sendmsg::<()>(
+        s.as_raw_fd(),
+        &[std::io::IoSlice::new(b"pidfd")],
+        &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .ctx(|| "sending the pidfd".into())?;
+    Ok(())
+}
+
+/// Receives one fd over a unix socket (the pty master from our own init).
+fn receive_fd(sock: &OwnedFd) -> Result<OwnedFd> {
+    let (fd, _) = ward_sys::socket::recv_fd(sock.as_fd())
+        .ctx(|| "receiving the terminal from the container".into())?;
+    nix::fcntl::fcntl(
+        fd.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .ctx(|| "terminal".into())?;
+    Ok(fd)
+}
+
+/// `create`.
+pub fn create(g: &Global, o: &CreateOpts) -> Result<()> {
+    make(g, o, false).map(drop)
+}
+
+/// `start`: unblocks the init through the exec fifo.
+pub fn start(g: &Global, id: &str) -> Result<()> {
+    let store = Store::new(&g.root);
+    let locked = store.open(id)?;
+    let saved = store.load(id)?;
+    match state::status(&store, &saved) {
+        Status::Created => {}
+        Status::Stopped => {
+            return Err(msg(format!(
+                "cannot start container {id:?}: it has stopped"
+            )))
+        }
+        other => {
+            return Err(msg(format!(
+                "cannot start container {id:?}: it is {}",
+                other.as_str()
+            )))
+        }
+    }
+    let fifo_path = locked.fifo();
+    let mut fifo = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(&fifo_path)
+        .ctx(|| format!("opening {}", fifo_path.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(100u8));
+        let mut b = [0u8; 1];
+        match fifo.read(&mut b) {
+            Ok(1) => break,
+            Ok(_) | Err(_) => {}
+        }
+        if !state::init_alive(&saved) {
+            return Err(msg(format!(
+                "cannot start container {id:?}: its init exited"
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(msg(format!(
+                "cannot start container {id:?}: its init did not respond"
+            )));
+        }
+    }
+    fs::remove_file(&fifo_path).ctx(|| "removing exec fifo".into())?;
+    let st = state_json(id, saved.pid, Status::Running, &saved.bundle, &saved.spec);
+    let poststart = saved
+        .spec
+        .hooks
+        .as_ref()
+        .map(|h| h.poststart.clone())
+        .unwrap_or_default();
+    warn_hooks("poststart", &poststart, &st);
+    Ok(())
+}
+
+/// Runs hooks whose failure the spec says must only be logged.
+fn warn_hooks(kind: &str, list: &[Hook], st: &str) {
+    if let Err(e) = hooks::run(kind, list, st) {
+        crate::log::warn(&e.to_string());
+    }
+}
+
+/// `run`: create + start; in the foreground, wait and return the exit code.
+pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> {
+    if detach && o.console_socket.is_none() && bundle_wants_tty(&o.bundle) {
+        return Err(msg(
+            "process.terminal is set: run --detach needs --console-socket",
+        ));
+    }
+    let sfd = if detach {
+        None
+    } else {
+        Some(foreground::block_signals()?)
+    };
+    let made = make(g, o, true)?;
+    made.spawned
+        .channel
+        .send(&ward_sandbox::handshake::ToChild::Start)?;
+    let st = state_json(
+        &o.id,
+        made.saved.pid,
+        Status::Running,
+        &made.saved.bundle,
+        &made.saved.spec,
+    );
+    let poststart = made
+        .saved
+        .spec
+        .hooks
+        .as_ref()
+        .map(|h| h.poststart.clone())
+        .unwrap_or_default();
+    warn_hooks("poststart", &poststart, &st);
+    let Some(sfd) = sfd else { return Ok(0) };
+    let code = foreground::wait(
+        made.saved.pid,
+        made.spawned.pidfd.as_fd(),
+        &sfd,
+        made.console.as_ref(),
+    )?;
+    if !keep {
+        let store = Store::new(&g.root);
+        if let Ok(locked) = store.open(&o.id) {
+            destroy(&store, locked, &made.saved)?;
+        }
+    }
+    Ok(code)
+}
+
+fn bundle_wants_tty(bundle: &Path) -> bool {
+    fs::read(bundle.join("config.json"))
+        .ok()
+        .and_then(|b| ward_spec::parse(&b).ok())
+        .and_then(|s| s.process)
+        .is_some_and(|p| p.terminal)
+}
+
+/// `state`: runc's JSON, indented as runc prints it.
+pub fn state(g: &Global, id: &str) -> Result<String> {
+    let store = Store::new(&g.root);
+    let s = store.load(id)?;
+    let status = state::status(&store, &s);
+    let pid = if status == Status::Stopped { 0 } else { s.pid };
+    let j = state::StateJson {
+        oci_version: &s.spec.oci_version,
+        id: &s.id,
+        pid,
+        status: status.as_str(),
+        bundle: &s.bundle,
+        rootfs: &s.rootfs,
+        created: &s.created,
+        owner: &s.owner,
+        annotations: &s.spec.annotations,
+    };
+    serde_json::to_string_pretty(&j).ctx(|| "encoding state".into())
+}
+
+/// `list`: a table like runc's (tabwriter: min width 12, padding 3), ids
+/// only with `quiet`, or a JSON array.
+pub fn list(g: &Global, json: bool, quiet: bool) -> Result<String> {
+    let store = Store::new(&g.root);
+    let mut rows = Vec::new();
+    let mut objs = Vec::new();
+    for id in store.ids() {
+        let Ok(s) = store.load(&id) else { continue };
+        let status = state::status(&store, &s);
+        let pid = if status == Status::Stopped { 0 } else { s.pid };
+        rows.push([
+            id.clone(),
+            pid.to_string(),
+            status.as_str().to_string(),
+            s.bundle.display().to_string(),
+            s.created.clone(),
+            s.owner.clone(),
+        ]);
+        let mut o = serde_json::json!({"ociVersion": s.spec.oci_version, "id": id, "pid": pid, "status": status.as_str(),
+            "bundle": s.bundle, "rootfs": s.rootfs, "created": s.created, "owner": s.owner});
+        if !s.spec.annotations.is_empty() {
+            o["annotations"] = serde_json::json!(s.spec.annotations);
+        }
+        objs.push(o);
+    }
+    if json {
+        return serde_json::to_string(&objs)
+            .ctx(|| "encoding list".into())
+            .map(|s| s + "\n");
+    }
+    if quiet {
+        return Ok(rows.iter().map(|r| format!("{}\n", r[0])).collect());
+    }
+    let header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
+    let all: Vec<&[String; 6]> = std::iter::once(&header).chain(rows.iter()).collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|c| {
+            all.iter()
+                .map(|r| r[c].len() + 3)
+                .max()
+                .unwrap_or(0)
+                .max(12)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in all {
+        for (c, cell) in r.iter().enumerate() {
+            if c == 5 {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}", w = widths[c]));
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `kill`.
+pub fn kill(g: &Global, id: &str, signal: &str, all: bool) -> Result<()> {
+    let sig = signals::parse(signal)?;
+    let store = Store::new(&g.root);
+    let s = store.load(id)?;
+    if all {
+        return cg::restore(&s.cgroup)?.kill_all(sig);
+    }
+    if state::status(&store, &s) == Status::Stopped {
+        return Err(msg(format!("container {id:?} is not running")));
+    }
+    signal_init(&s, sig)
+}
+
+/// Signals the init through a pidfd checked against the saved start time,
+/// so a recycled pid is never signalled.
+fn signal_init(s: &Saved, sig: i32) -> Result<()> {
+    let pidfd = ward_sys::process::pidfd_open(s.pid)
+        .ctx(|| format!("container {:?} is not running", s.id))?;
+    if !state::init_alive(s) {
+        return Err(msg(format!("container {:?} is not running", s.id)));
+    }
+    ward_sys::process::pidfd_send_signal(pidfd.as_fd(), sig)
+        .ctx(|| format!("sending signal {sig} to {}", s.pid))
+}
+
+/// `delete`.
+pub fn delete(g: &Global, id: &str, force: bool) -> Result<()> {
+    let store = Store::new(&g.root);
+    state::validate_id(id)?;
+    if force && !store.dir(id).join("state.json").exists() {
+        // runc: deleting what isn't there with --force is not an error,
+        // but a stale directory is still removed.
+        let _ = fs::remove_dir_all(store.dir(id));
+        return Ok(());
+    }
+    let locked = store.open(id)?;
+    let s = store.load(id)?;
+    match state::status(&store, &s) {
+        Status::Stopped | Status::Created => {}
+        other if force => {
+            let _ = other;
+        }
+        other => {
+            return Err(msg(format!(
+                "cannot delete container {id:?}: it is {} (stop it first, or use --force)",
+                other.as_str()
+            )));
+        }
+    }
+    destroy(&store, locked, &s)
+}
+
+/// Kills everything left, removes the cgroup, runs poststop hooks and
+/// removes the state directory.
+fn destroy(store: &Store, locked: Locked, s: &Saved) -> Result<()> {
+    let cgroup = cg::restore(&s.cgroup)?;
+    if state::init_alive(s) {
+        let pidfd = ward_sys::process::pidfd_open(s.pid).ok();
+        let _ = cgroup.kill_all(libc::SIGKILL);
+        if let Some(fd) = &pidfd {
+            if state::init_alive(s) {
+                let _ = ward_sys::process::pidfd_send_signal(fd.as_fd(), libc::SIGKILL);
+            }
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            let _ = poll(&mut fds, PollTimeout::from(10_000u16));
+        }
+    }
+    let _ = cgroup.kill_all(libc::SIGKILL);
+    cgroup.destroy()?;
+    let _ = store;
+    let st = state_json(&s.id, s.pid, Status::Stopped, &s.bundle, &s.spec);
+    let poststop = s
+        .spec
+        .hooks
+        .as_ref()
+        .map(|h| h.poststop.clone())
+        .unwrap_or_default();
+    warn_hooks("poststop", &poststop, &st);
+    locked.remove()
+}
+
+/// `ps`: the pids of the container's cgroup.
+pub fn ps(g: &Global, id: &str, json: bool, ps_args: &[String]) -> Result<String> {
+    let store = Store::new(&g.root);
+    let s = store.load(id)?;
+    let pids = cg::restore(&s.cgroup)?.pids()?;
+    if json {
+        return serde_json::to_string(&pids)
+            .ctx(|| "encoding pids".into())
+            .map(|s| s + "\n");
+    }
+    let args: Vec<String> = if ps_args.is_empty() {
+        vec!["-ef".into()]
+    } else {
+        ps_args.to_vec()
+    };
+    let out = std::process::Command::new("ps")
+        .args(&args)
+        .output()
+        .ctx(|| "running ps".into())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("");
+    let col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .ok_or_else(|| msg("ps output has no PID column"))?;
+    let mut res = format!("{header}\n");
+    for l in lines {
+        if l.split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse::<i32>().ok())
+            .is_some_and(|p| pids.contains(&p))
+        {
+            res.push_str(l);
+            res.push('\n');
+        }
+    }
+    Ok(res)
+}
+
+/// `exec` flags.
+pub struct ExecOpts {
+    pub id: String,
+    pub command: Vec<String>,
+    pub process_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub cwd: Option<String>,
+    pub env: Vec<String>,
+    pub tty: bool,
+    pub user: Option<String>,
+    pub additional_gids: Vec<u32>,
+    pub detach: bool,
+    pub pid_file: Option<PathBuf>,
+    pub no_new_privs: bool,
+    pub caps: Vec<String>,
+    pub preserve_fds: u32,
+    pub apparmor: Option<String>,
+    pub process_label: Option<String>,
+    pub ignore_paused: bool,
+}
+
+fn exec_process(o: &ExecOpts, s: &Saved) -> Result<Process> {
+    if let Some(path) = &o.process_file {
+        let bytes = fs::read(path).ctx(|| format!("--process {}", path.display()))?;
+        let p = ward_spec::parse_process(&bytes)?;
+        ward_spec::validate::validate_process(&p, "process")?;
+        return Ok(p);
+    }
+    if o.command.is_empty() {
+        return Err(msg("exec needs a command (or --process FILE)"));
+    }
+    let mut p = s.spec.process.clone().unwrap_or_default();
+    p.args = o.command.clone();
+    p.terminal = o.tty;
+    p.console_size = None;
+    for e in &o.env {
+        let key = e.split('=').next().unwrap_or("");
+        p.env.retain(|old| old.split('=').next() != Some(key));
+        p.env.push(e.clone());
+    }
+    if let Some(cwd) = &o.cwd {
+        p.cwd = cwd.clone();
+    }
+    if let Some(u) = &o.user {
+        let (uid, gid) = match u.split_once(':') {
+            Some((a, b)) => (a, Some(b)),
+            None => (u.as_str(), None),
+        };
+        p.user.uid = uid
+            .parse()
+            .map_err(|_| msg(format!("--user {u:?}: expected UID[:GID] with numbers")))?;
+        if let Some(g) = gid {
+            p.user.gid = g
+                .parse()
+                .map_err(|_| msg(format!("--user {u:?}: expected UID[:GID] with numbers")))?;
+        }
+    }
+    if !o.additional_gids.is_empty() {
+        p.user.additional_gids = o.additional_gids.clone();
+    }
+    if o.no_new_privs {
+        p.no_new_privileges = true;
+    }
+    if let Some(a) = &o.apparmor {
+        p.apparmor_profile = Some(a.clone());
+    }
+    if let Some(l) = &o.process_label {
+        p.selinux_label = Some(l.clone());
+    }
+    if !o.caps.is_empty() {
+        let c = p.capabilities.get_or_insert_with(Default::default);
+        for cap in &o.caps {
+            for set in [&mut c.bounding, &mut c.effective, &mut c.permitted] {
+                let list = set.get_or_insert_with(Vec::new);
+                if !list.contains(cap) {
+                    list.push(cap.clone());
+                }
+            }
+        }
+    }
+    ward_spec::validate::validate_process(&p, "process")?;
+    Ok(p)
+}
+
+/// `exec`.
+pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
+    let store = Store::new(&g.root);
+    let s = store.load(&o.id)?;
+    match state::status(&store, &s) {
+        Status::Running | Status::Created => {}
+        Status::Paused if o.ignore_paused => {}
+        other => {
+            return Err(msg(format!(
+                "cannot exec in container {:?}: it is {}",
+                o.id,
+                other.as_str()
+            )))
+        }
+    }
+    let p = exec_process(o, &s)?;
+    let mut spec_view = s.spec.clone();
+    spec_view.process = Some(p.clone());
+    check_unsupported(&spec_view)?;
+    if p.terminal && o.console_socket.is_none() && o.detach {
+        return Err(msg("--tty with --detach needs --console-socket"));
+    }
+    let (console_socket, console_recv) = if let Some(path) = &o.console_socket {
+        let sock =
+            UnixStream::connect(path).ctx(|| format!("--console-socket {}", path.display()))?;
+        (Some(OwnedFd::from(sock)), None)
+    } else if p.terminal {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .ctx(|| "socketpair".into())?;
+        (Some(a), Some(b))
+    } else {
+        (None, None)
+    };
+    let init_pidfd = ward_sys::process::pidfd_open(s.pid)
+        .ctx(|| format!("container {:?} is not running", o.id))?;
+    if !state::init_alive(&s) {
+        return Err(msg(format!("container {:?} is not running", o.id)));
+    }
+    let cgroup = cg::restore(&s.cgroup)?;
+    let sfd = if o.detach {
+        None
+    } else {
+        Some(foreground::block_signals()?)
+    };
+    let e = ward_sandbox::ExecSpec {
+        init_pidfd: init_pidfd.as_fd(),
+        init_pid: s.pid,
+        process: &p,
+        console_socket,
+        preserve_fds: o.preserve_fds,
+        seccomp: None,
+    };
+    struct Join<'a>(&'a Cgroup);
+    impl ParentSide for Join<'_> {
+        fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+            self.0
+                .add(pid)
+                .map_err(|e| ward_sandbox::err("cgroups", e.to_string()))
+        }
+        fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
+            Ok(())
+        }
+    }
+    let spawned = ward_sandbox::spawn_exec(&e, &mut Join(&cgroup))?;
+    drop(e);
+    let console = match console_recv {
+        Some(sock) => Some(receive_fd(&sock)?),
+        None => None,
+    };
+    if let Some(pf) = &o.pid_file {
+        write_pid_file(pf, spawned.pid)?;
+    }
+    match sfd {
+        None => Ok(0),
+        Some(sfd) => foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref()),
+    }
+}

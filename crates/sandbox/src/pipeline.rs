@@ -1,0 +1,569 @@
+//! The ONLY place that knows the order of the container set-up stages.
+//!
+//! Parent (runtime): open namespace paths, clone3 with the new namespaces,
+//! put the child in its cgroup, write its id maps, run the create hooks.
+//! Child (container init), in this order:
+//!  1. non-dumpable, parent-death signal (a dying runtime takes the half-made
+//!     container with it)
+//!  2. join namespaces by path, unshare the rest (slow path only), become
+//!     root of the user namespace, unshare the cgroup namespace once inside
+//!     the container's cgroup
+//!  3. mounts on a private copy of the rootfs, /dev, console
+//!  4. create hooks (in the parent), pivot_root
+//!  5. masked paths, read-only paths, read-only root, propagation
+//!  6. hostname, domainname, sysctls, session keyring, rlimits, oom score
+//!  7. bounding set, uid/gid/groups, capability sets, cwd, program lookup
+//!  8. seal fds; tell the parent "ready"; wait for `start`
+//!  9. startContainer hooks, no_new_privs, seccomp LAST, execve
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use nix::mount::{mount, MsFlags};
+use nix::sched::CloneFlags;
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+use ward_spec::{NamespaceType, Process, Spec};
+use ward_sys::process::{clone3, Forked};
+
+use crate::handshake::{self, Channel, ToChild, ToParent};
+use crate::namespaces::Namespaces;
+pub use crate::rootfs::mounts::CgroupMount;
+use crate::rootfs::{dev, masked, mounts, pivot};
+use crate::{console, err, exec, privileges, userns, Context, Result};
+
+/// How the init learns that `start` was called.
+pub enum StartSignal {
+    /// `create`: the exec fifo (an O_PATH fd); `start` opens its read side.
+    Fifo(OwnedFd),
+    /// `run`: a `Start` message on the sync socket.
+    Socket,
+}
+
+/// Everything the container init needs, prepared by the parent.
+pub struct InitSpec<'a> {
+    pub id: &'a str,
+    pub spec: &'a Spec,
+    pub process: &'a Process,
+    /// Absolute host path of the rootfs.
+    pub rootfs: PathBuf,
+    /// Absolute host path of the bundle (bind sources are relative to it).
+    pub bundle: PathBuf,
+    /// A connected socket to send the pty master to.
+    pub console_socket: Option<OwnedFd>,
+    pub start: StartSignal,
+    pub preserve_fds: u32,
+    pub cgroup_mounts: Vec<CgroupMount>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    /// A seccomp program compiled by the parent: BPF bytes and load flags.
+    pub seccomp: Option<(Vec<u8>, u32)>,
+    /// The host's /proc (O_PATH), to reopen the exec fifo after pivot_root
+    /// without trusting the container's /proc.
+    pub host_proc: OwnedFd,
+}
+
+/// What the runtime does on its side of the handshake.
+pub trait ParentSide {
+    /// Put `pid` (the container's first process) into its cgroup.
+    fn place(&mut self, pid: i32) -> Result<()>;
+    /// Run the prestart, createRuntime and createContainer hooks.
+    fn create_hooks(&mut self, pid: i32) -> Result<()>;
+}
+
+/// The container init, waiting for `start`.
+pub struct Spawned {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+    pub channel: Channel,
+}
+
+/// Kills and reaps a half-made container if set-up fails.
+struct KillGuard {
+    pid: i32,
+    armed: bool,
+}
+
+impl Drop for KillGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), nix::sys::signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(self.pid), None);
+        }
+    }
+}
+
+/// Creates the container process and runs the handshake until it is ready.
+pub fn spawn(
+    init: &InitSpec<'_>,
+    cgroup_fd: Option<BorrowedFd<'_>>,
+    parent: &mut dyn ParentSide,
+) -> Result<Spawned> {
+    let ns = Namespaces::open(init.spec)?;
+    if !ns.is_new(NamespaceType::Mount) && !ns.joins(NamespaceType::Mount) {
+        return Err(err(
+            "namespaces",
+            "linux.namespaces: a mount namespace is required: add {\"type\": \"mount\"}",
+        ));
+    }
+    let (parent_end, child_end) = handshake::pair()?;
+    // Fast path: every namespace is new, so one clone3 creates them all (the
+    // cgroup namespace too when the clone lands in the cgroup directly).
+    // Slow path: the child joins paths first and unshares the rest, like runc.
+    let fast = ns.join.is_empty();
+    let cgroupns_at_clone = cgroup_fd.is_some();
+    let mut flags = if fast { ns.new_flags } else { 0 };
+    if !cgroupns_at_clone {
+        flags &= !NamespaceType::Cgroup.clone_flag();
+    }
+    let (pid, pidfd) = match clone3(flags, cgroup_fd)
+        .layer("clone3", || "creating the container process".into())?
+    {
+        Forked::Child => {
+            drop(parent_end);
+            let failure = match child(init, &ns, &child_end, fast, cgroupns_at_clone) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            let _ = child_end.send(&ToParent::Failed {
+                msg: failure.to_string(),
+            });
+            // Leave without running the parent's destructors or atexit handlers.
+            ward_sys::process::exit_now(1);
+        }
+        Forked::Parent { pid, pidfd } => (pid, pidfd),
+    };
+    drop(child_end);
+    let mut guard = KillGuard { pid, armed: true };
+    let spawned = handshake_parent(init, &ns, &parent_end, pid, pidfd, fast, parent, &mut guard)?;
+    guard.armed = false;
+    Ok(Spawned {
+        pid: spawned.0,
+        pidfd: spawned.1,
+        channel: parent_end,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn handshake_parent(
+    init: &InitSpec<'_>,
+    ns: &Namespaces,
+    ch: &Channel,
+    pid: i32,
+    pidfd: OwnedFd,
+    fast: bool,
+    parent: &mut dyn ParentSide,
+    guard: &mut KillGuard,
+) -> Result<(i32, OwnedFd)> {
+    let linux = init.spec.linux.clone().unwrap_or_default();
+    parent.place(pid)?;
+    if fast && ns.is_new(NamespaceType::User) {
+        userns::write_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
+    }
+    ch.send(&ToChild::Go)?;
+    let (mut init_pid, mut init_pidfd) = (pid, pidfd);
+    loop {
+        match ch.expect::<ToParent>().map_err(|e| died(init_pid, e))? {
+            ToParent::NeedMaps => {
+                userns::write_maps(init_pid, &linux.uid_mappings, &linux.gid_mappings)?;
+                ch.send(&ToChild::Go)?;
+            }
+            ToParent::Forked { pid: grandchild } => {
+                // The intermediate exits at once; the init is our child too
+                // (CLONE_PARENT), so `run` can wait for it.
+                let _ = waitpid(Pid::from_raw(init_pid), None);
+                init_pid = grandchild;
+                guard.pid = grandchild;
+                init_pidfd = ward_sys::process::pidfd_open(grandchild)
+                    .layer("clone3", || "pidfd_open of the init".into())?;
+            }
+            ToParent::NeedHooks => {
+                parent.create_hooks(init_pid)?;
+                ch.send(&ToChild::Go)?;
+            }
+            ToParent::Ready => return Ok((init_pid, init_pidfd)),
+            ToParent::Failed { msg } => return Err(err("container init", msg)),
+        }
+    }
+}
+
+fn died(pid: i32, e: crate::Error) -> crate::Error {
+    match waitpid(Pid::from_raw(pid), None) {
+        Ok(status) => err(
+            "container init",
+            format!("exited during set-up ({status:?})"),
+        ),
+        Err(_) => e,
+    }
+}
+
+/// The container side. Returns only on error.
+fn child(
+    init: &InitSpec<'_>,
+    ns: &Namespaces,
+    ch: &Channel,
+    fast: bool,
+    cgroupns_done: bool,
+) -> Result<Infallible> {
+    ward_sys::process::set_parent_death_signal(libc::SIGKILL)
+        .layer("init", || "PR_SET_PDEATHSIG".into())?;
+    ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
+    // Wait until the parent has put us in the cgroup and written the maps.
+    expect_go(ch)?;
+    let new_userns = ns.is_new(NamespaceType::User);
+    if !fast {
+        ns.join_all()?;
+        let flags = ns.new_flags & !NamespaceType::Cgroup.clone_flag();
+        if flags != 0 {
+            nix::sched::unshare(CloneFlags::from_bits_retain(flags as i32))
+                .layer("namespaces", || "unshare".into())?;
+        }
+        if new_userns {
+            ch.send(&ToParent::NeedMaps)?;
+            expect_go(ch)?;
+        }
+    }
+    if new_userns {
+        let root = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
+        nix::unistd::setresgid(root.1, root.1, root.1)
+            .layer("userns", || "becoming gid 0 in the user namespace".into())?;
+        nix::unistd::setresuid(root.0, root.0, root.0)
+            .layer("userns", || "becoming uid 0 in the user namespace".into())?;
+    }
+    if !fast && (ns.is_new(NamespaceType::Pid) || ns.joins(NamespaceType::Pid)) {
+        // A pid namespace applies to children only: fork the real init.
+        // CLONE_PARENT makes it the runtime's child, not ours.
+        match clone3(libc::CLONE_PARENT as u64, None).layer("clone3", || {
+            "forking the init into its pid namespace".into()
+        })? {
+            Forked::Child => {
+                ward_sys::process::set_parent_death_signal(libc::SIGKILL)
+                    .layer("init", || "PR_SET_PDEATHSIG".into())?;
+            }
+            Forked::Parent { pid, .. } => {
+                ch.send(&ToParent::Forked { pid })?;
+                ward_sys::process::exit_now(0);
+            }
+        }
+    }
+    if ns.is_new(NamespaceType::Cgroup) && !cgroupns_done {
+        // Only now, inside the container's cgroup, so that it is the root
+        // of the new cgroup namespace.
+        nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)
+            .layer("namespaces", || "unshare cgroup".into())?;
+    }
+    setup(init, ns, ch)
+}
+
+fn expect_go(ch: &Channel) -> Result<()> {
+    match ch.expect::<ToChild>()? {
+        ToChild::Go => Ok(()),
+        other => Err(err("handshake", format!("unexpected message {other:?}"))),
+    }
+}
+
+fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallible> {
+    let spec = init.spec;
+    let linux = spec.linux.clone().unwrap_or_default();
+    let p = init.process;
+    let new_userns = ns.is_new(NamespaceType::User);
+
+    // 3. Mounts. Nothing we mount may propagate back to the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .layer("rootfs", || "making / a recursive slave".into())?;
+    let rootfs_dir = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(&init.rootfs)
+        .layer("rootfs", || {
+            format!("opening root.path {}", init.rootfs.display())
+        })?;
+    let root = ward_sys::mount::open_tree(rootfs_dir.as_fd(), "", true, true)
+        .layer("rootfs", || "cloning the rootfs mount".into())?;
+    ward_sys::mount::move_mount_fd(root.as_fd(), rootfs_dir.as_fd())
+        .layer("rootfs", || "bind-mounting the rootfs onto itself".into())?;
+    drop(rootfs_dir);
+    mounts::apply(
+        root.as_fd(),
+        &init.bundle,
+        &spec.mounts,
+        &init.cgroup_mounts,
+    )?;
+    let dev_is_tmpfs = spec
+        .mounts
+        .iter()
+        .any(|m| m.destination.trim_end_matches('/') == "/dev");
+    if dev_is_tmpfs {
+        dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
+    }
+    dev::create_devices(root.as_fd(), &linux.devices, new_userns)?;
+    if dev_is_tmpfs {
+        dev::create_links(root.as_fd())?;
+    }
+
+    // 4. Hooks that must see the mounted rootfs, then the switch.
+    if spec.hooks.as_ref().is_some_and(|h| {
+        !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
+    }) {
+        ch.send(&ToParent::NeedHooks)?;
+        expect_go(ch)?;
+    }
+    pivot::pivot(root.as_fd(), init.no_pivot)?;
+    drop(root);
+    let new_root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/")
+        .layer("rootfs", || "opening the new root".into())?;
+
+    let tty = if p.terminal {
+        let (master, slave) = console::open_pty()?;
+        dev::bind_console(new_root.as_fd(), slave.as_fd())?;
+        let socket = init.console_socket.as_ref().ok_or_else(|| {
+            err(
+                "console",
+                "process.terminal is set but there is no --console-socket",
+            )
+        })?;
+        console::send_master(socket.as_fd(), master.as_fd())?;
+        Some(slave)
+    } else {
+        None
+    };
+
+    // 5. Hide and freeze what the container must not touch.
+    masked::mask(new_root.as_fd(), &linux.masked_paths)?;
+    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
+    if spec.root.as_ref().is_some_and(|r| r.readonly) {
+        pivot::readonly_root()?;
+    }
+    if let Some(mode) = &linux.rootfs_propagation {
+        pivot::propagation(mode)?;
+    }
+
+    // 6. Identity of the machine and kernel knobs of the namespaces.
+    if ns.is_new(NamespaceType::Uts) {
+        if let Some(h) = spec.hostname.as_deref().filter(|h| !h.is_empty()) {
+            nix::unistd::sethostname(h).layer("hostname", || format!("sethostname {h:?}"))?;
+        }
+        if let Some(d) = spec.domainname.as_deref().filter(|d| !d.is_empty()) {
+            ward_sys::process::set_domainname(d)
+                .layer("domainname", || format!("setdomainname {d:?}"))?;
+        }
+    }
+    for (key, value) in &linux.sysctl {
+        write_sysctl(key, value)?;
+    }
+    if !init.no_new_keyring {
+        ward_sys::process::join_session_keyring(init.id).layer("keyring", || {
+            "joining a new session keyring (use --no-new-keyring to skip)".into()
+        })?;
+    }
+    privileges::limits(p)?;
+
+    // 7. Who the process is, where it starts, what it runs.
+    if let Some(slave) = &tty {
+        console::become_tty(slave, p.console_size)?;
+    }
+    let cwd = crate::rootfs::create_in(new_root.as_fd(), &p.cwd, true)?;
+    drop(new_root);
+    privileges::become_user(p, p.capabilities.as_ref())?;
+    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
+        .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
+    drop(cwd);
+    let program = exec::prepare(p)?;
+    if init.seccomp.is_some() {
+        return Err(err(
+            "seccomp",
+            "linux.seccomp is not supported by this build yet; refusing to run without the filter",
+        ));
+    }
+
+    // 8. Nothing of the runtime survives execve; report ready; wait.
+    drop(tty);
+    exec::seal_fds(init.preserve_fds)?;
+    // `create` exits after this: the death signal must not follow.
+    ward_sys::process::set_parent_death_signal(0)
+        .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
+    ch.send(&ToParent::Ready)?;
+    match &init.start {
+        StartSignal::Fifo(fifo) => {
+            let path = format!("thread-self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fifo));
+            let mut w = ward_sys::fs::openat2(init.host_proc.as_fd(), &path, libc::O_WRONLY, 0, 0)
+                .map(std::fs::File::from)
+                .layer("start", || "opening the exec fifo".into())?;
+            w.write_all(b"0")
+                .layer("start", || "writing the exec fifo".into())?;
+        }
+        StartSignal::Socket => match ch.expect::<ToChild>()? {
+            ToChild::Start => {}
+            other => return Err(err("handshake", format!("unexpected message {other:?}"))),
+        },
+    }
+
+    // 9. The last steps, in this order.
+    privileges::no_new_privs(p)?;
+    exec::exec(&program)
+}
+
+/// Writes a (validated, namespaced) sysctl through the container's /proc/sys.
+fn write_sysctl(key: &str, value: &str) -> Result<()> {
+    let sys = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/proc/sys")
+        .layer("sysctl", || {
+            "opening /proc/sys (mount proc at /proc)".into()
+        })?;
+    let rel = key.replace('.', "/");
+    let f = ward_sys::fs::openat2(
+        sys.as_fd(),
+        &rel,
+        libc::O_WRONLY,
+        0,
+        ward_sys::fs::RESOLVE_BENEATH | ward_sys::fs::RESOLVE_NO_SYMLINKS,
+    )
+    .layer("sysctl", || {
+        format!("linux.sysctl.{key}: opening /proc/sys/{rel}")
+    })?;
+    std::fs::File::from(f)
+        .write_all(value.as_bytes())
+        .layer("sysctl", || {
+            format!("linux.sysctl.{key}: writing {value:?}")
+        })
+}
+
+/// What `exec` needs to start a process in a running container.
+pub struct ExecSpec<'a> {
+    /// A pidfd of the container's init (its namespaces are joined).
+    pub init_pidfd: BorrowedFd<'a>,
+    pub init_pid: i32,
+    pub process: &'a Process,
+    pub console_socket: Option<OwnedFd>,
+    pub preserve_fds: u32,
+    pub seccomp: Option<(Vec<u8>, u32)>,
+}
+
+/// Namespaces of `pid` that differ from ours: the ones `exec` must join.
+fn differing_namespaces(pid: i32) -> u64 {
+    let mut flags = 0;
+    for kind in NamespaceType::ALL {
+        let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{}", kind.proc_name()));
+        let ours = std::fs::read_link(format!("/proc/self/ns/{}", kind.proc_name()));
+        if let (Ok(a), Ok(b)) = (theirs, ours) {
+            if a != b {
+                flags |= kind.clone_flag();
+            }
+        }
+    }
+    flags
+}
+
+/// Starts `process` inside the container of `init_pid`: joins its
+/// namespaces (all at once through the pidfd), its cgroup (parent.place),
+/// and applies the process's own identity and confinement.
+///
+/// CVE-2016-9962 / CVE-2019-5736: the joining process is non-dumpable from
+/// its first instruction, so processes already in the container cannot
+/// ptrace it or open its /proc/PID/exe or fds before it execs.
+pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawned> {
+    let flags = differing_namespaces(e.init_pid);
+    let pid_flag = NamespaceType::Pid.clone_flag();
+    if flags & pid_flag != 0 {
+        // A pid namespace is joined by our children: do it here, before the clone.
+        ward_sys::process::setns_pidfd(e.init_pidfd, pid_flag as i32)
+            .layer("namespaces", || "joining the pid namespace".into())?;
+    }
+    let (parent_end, child_end) = handshake::pair()?;
+    let (pid, pidfd) =
+        match clone3(0, None).layer("clone3", || "creating the exec process".into())? {
+            Forked::Child => {
+                drop(parent_end);
+                let failure = match exec_child(e, flags & !pid_flag, &child_end) {
+                    Ok(never) => match never {},
+                    Err(err) => err,
+                };
+                let _ = child_end.send(&ToParent::Failed {
+                    msg: failure.to_string(),
+                });
+                ward_sys::process::exit_now(1);
+            }
+            Forked::Parent { pid, pidfd } => (pid, pidfd),
+        };
+    drop(child_end);
+    let mut guard = KillGuard { pid, armed: true };
+    parent.place(pid)?;
+    parent_end.send(&ToChild::Go)?;
+    match parent_end.expect::<ToParent>().map_err(|e| died(pid, e))? {
+        ToParent::Ready => {}
+        ToParent::Failed { msg } => return Err(err("exec", msg)),
+        other => return Err(err("handshake", format!("unexpected message {other:?}"))),
+    }
+    guard.armed = false;
+    Ok(Spawned {
+        pid,
+        pidfd,
+        channel: parent_end,
+    })
+}
+
+fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> {
+    ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE".into())?;
+    ward_sys::process::set_parent_death_signal(libc::SIGKILL)
+        .layer("exec", || "PR_SET_PDEATHSIG".into())?;
+    expect_go(ch)?;
+    if flags != 0 {
+        ward_sys::process::setns_pidfd(e.init_pidfd, flags as i32)
+            .layer("namespaces", || "joining the container's namespaces".into())?;
+    }
+    let p = e.process;
+    privileges::limits(p)?;
+    let tty = if p.terminal {
+        let (master, slave) = console::open_pty()?;
+        let socket = e
+            .console_socket
+            .as_ref()
+            .ok_or_else(|| err("console", "--tty needs --console-socket"))?;
+        console::send_master(socket.as_fd(), master.as_fd())?;
+        console::become_tty(&slave, p.console_size)?;
+        Some(slave)
+    } else {
+        None
+    };
+    let root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/")
+        .layer("exec", || "opening the container's root".into())?;
+    let cwd = crate::rootfs::open_in(root.as_fd(), &p.cwd)
+        .layer("cwd", || format!("{} (process.cwd / --cwd)", p.cwd))?;
+    drop(root);
+    privileges::become_user(p, p.capabilities.as_ref())?;
+    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
+        .layer("cwd", || format!("chdir {}", p.cwd))?;
+    drop(cwd);
+    let program = exec::prepare(p)?;
+    if e.seccomp.is_some() {
+        return Err(err(
+            "seccomp",
+            "linux.seccomp is not supported by this build yet; refusing to run without the filter",
+        ));
+    }
+    drop(tty);
+    exec::seal_fds(e.preserve_fds)?;
+    // `exec --detach` leaves us behind: the death signal must not follow.
+    ward_sys::process::set_parent_death_signal(0)
+        .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
+    ch.send(&ToParent::Ready)?;
+    privileges::no_new_privs(p)?;
+    exec::exec(&program)
+}
