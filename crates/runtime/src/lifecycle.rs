@@ -105,10 +105,28 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     if selinux {
         return Err(msg("process.selinuxLabel/linux.mountLabel: SELinux labelling is not available (SELinux is not enabled here)"));
     }
-    if spec.linux.as_ref().is_some_and(|l| l.seccomp.is_some()) {
-        return Err(msg("linux.seccomp: seccomp filters are not supported by this build yet; refusing to run without the filter"));
-    }
     Ok(())
+}
+
+/// Compiles `linux.seccomp` in the parent (the child only loads it).
+fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
+    let Some(profile) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return Ok(None);
+    };
+    let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
+        .map_err(|e| msg(format!("linux.seccomp: {e}")))?;
+    if f.needs_listener {
+        return Err(msg(
+            "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by this build yet",
+        ));
+    }
+    if g.debug && !f.unknown_syscalls.is_empty() {
+        crate::log::debug(&format!(
+            "linux.seccomp: syscalls unknown to this kernel/libseccomp, skipped: {}",
+            f.unknown_syscalls.join(", ")
+        ));
+    }
+    Ok(Some((f.bpf, f.flags)))
 }
 
 fn state_json(id: &str, pid: i32, status: Status, bundle: &Path, spec: &Spec) -> String {
@@ -173,6 +191,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         )));
     }
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
+    let seccomp = compile_seccomp(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
     let inner_console = process.terminal && o.console_socket.is_none();
     if inner_console && !run {
@@ -247,7 +266,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         cgroup_mounts: cgroup.mounts(),
         no_pivot: o.no_pivot,
         no_new_keyring: o.no_new_keyring,
-        seccomp: None,
+        seccomp,
         host_proc: OwnedFd::from(host_proc),
     };
     let mut parent = Parent {
@@ -363,9 +382,8 @@ pub fn start(g: &Global, id: &str) -> Result<()> {
         let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
         let _ = poll(&mut fds, PollTimeout::from(100u8));
         let mut b = [0u8; 1];
-        match fifo.read(&mut b) {
-            Ok(1) => break,
-            Ok(_) | Err(_) => {}
+        if let Ok(1) = fifo.read(&mut b) {
+            break;
         }
         if !state::init_alive(&saved) {
             return Err(msg(format!(
@@ -755,6 +773,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     let mut spec_view = s.spec.clone();
     spec_view.process = Some(p.clone());
     check_unsupported(&spec_view)?;
+    let seccomp = compile_seccomp(g, &s.spec)?;
     if p.terminal && o.console_socket.is_none() && o.detach {
         return Err(msg("--tty with --detach needs --console-socket"));
     }
@@ -791,7 +810,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         process: &p,
         console_socket,
         preserve_fds: o.preserve_fds,
-        seccomp: None,
+        seccomp,
     };
     struct Join<'a>(&'a Cgroup);
     impl ParentSide for Join<'_> {

@@ -1,6 +1,7 @@
 //! `spec` templates and the `features` document.
 
 use serde_json::{json, Value};
+use ward_spec::seccomp::{Action, Arch, Flag, Operator};
 
 /// Docker's default masked paths (../shared/reference/docker-masked-paths.txt).
 /// Plus /sys/kernel/security (LSM policy interfaces).
@@ -139,7 +140,14 @@ pub fn features() -> Value {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
             "capabilities": ward_spec::caps::NAMES.to_vec(),
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false},
-            "seccomp": {"enabled": false},
+            "seccomp": {
+                "enabled": true,
+                "actions": Action::ALL.iter().filter(|a| **a != Action::Notify).map(|a| a.as_str()).collect::<Vec<_>>(),
+                "operators": Operator::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+                "archs": Arch::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "knownFlags": Flag::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                "supportedFlags": Flag::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()
+            },
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false},
             "intelRdt": {"enabled": false},

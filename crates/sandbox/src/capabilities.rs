@@ -14,7 +14,7 @@ use ward_sys::caps as sys;
 use crate::{Context, Result};
 
 fn mask(list: &Option<Vec<String>>) -> u64 {
-    list.as_ref().map(|l| caps::mask(l)).unwrap_or(0)
+    list.as_ref().map(caps::mask).unwrap_or(0)
 }
 
 /// Step 1, while still root with every capability: shrink the bounding set.

@@ -14,6 +14,7 @@ pub mod namespaces;
 pub mod pipeline;
 pub mod privileges;
 pub mod rootfs;
+pub mod seccomp;
 pub mod userns;
 
 pub use pipeline::{

@@ -14,7 +14,8 @@
 //!  6. hostname, domainname, sysctls, session keyring, rlimits, oom score
 //!  7. bounding set, uid/gid/groups, capability sets, cwd, program lookup
 //!  8. seal fds; tell the parent "ready"; wait for `start`
-//!  9. startContainer hooks, no_new_privs, seccomp LAST, execve
+//!  9. no_new_privs, seccomp LAST (before the capability drop when there
+//!     is no no_new_privs: the kernel then demands CAP_SYS_ADMIN), execve
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -376,17 +377,14 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
     }
     let cwd = crate::rootfs::create_in(new_root.as_fd(), &p.cwd, true)?;
     drop(new_root);
+    if let Some(prog) = init.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
+        crate::seccomp::load(prog)?;
+    }
     privileges::become_user(p, p.capabilities.as_ref())?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
     drop(cwd);
     let program = exec::prepare(p)?;
-    if init.seccomp.is_some() {
-        return Err(err(
-            "seccomp",
-            "linux.seccomp is not supported by this build yet; refusing to run without the filter",
-        ));
-    }
 
     // 8. Nothing of the runtime survives execve; report ready; wait.
     drop(tty);
@@ -412,6 +410,9 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
 
     // 9. The last steps, in this order.
     privileges::no_new_privs(p)?;
+    if let Some(prog) = init.seccomp.as_ref().filter(|_| p.no_new_privileges) {
+        crate::seccomp::load(prog)?;
+    }
     exec::exec(&program)
 }
 
@@ -547,17 +548,14 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     let cwd = crate::rootfs::open_in(root.as_fd(), &p.cwd)
         .layer("cwd", || format!("{} (process.cwd / --cwd)", p.cwd))?;
     drop(root);
+    if let Some(prog) = e.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
+        crate::seccomp::load(prog)?;
+    }
     privileges::become_user(p, p.capabilities.as_ref())?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {}", p.cwd))?;
     drop(cwd);
     let program = exec::prepare(p)?;
-    if e.seccomp.is_some() {
-        return Err(err(
-            "seccomp",
-            "linux.seccomp is not supported by this build yet; refusing to run without the filter",
-        ));
-    }
     drop(tty);
     exec::seal_fds(e.preserve_fds)?;
     // `exec --detach` leaves us behind: the death signal must not follow.
@@ -565,5 +563,8 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
     ch.send(&ToParent::Ready)?;
     privileges::no_new_privs(p)?;
+    if let Some(prog) = e.seccomp.as_ref().filter(|_| p.no_new_privileges) {
+        crate::seccomp::load(prog)?;
+    }
     exec::exec(&program)
 }
