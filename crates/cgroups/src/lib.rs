@@ -15,6 +15,7 @@
 //! pub fn detect() -> Result<Layout>;
 //! pub struct CgroupSpec<'a> { cgroups_path: Option<&'a str>, id: &'a str, systemd: bool, rootless: bool }
 //! pub fn open(spec: &CgroupSpec) -> Result<Box<dyn Manager>>;        // resolves paths, touches nothing
+//! pub fn open_with_layout(spec: &CgroupSpec, layout: Layout) -> Result<Box<dyn Manager>>;
 //! pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>>;   // for later `ward kill/delete/events`
 //! pub trait Manager: Send + Sync {
 //!     fn layout(&self) -> Layout;
@@ -158,8 +159,10 @@ pub trait Manager: Send + Sync + std::fmt::Debug {
     /// How many times the OOM killer killed in this cgroup.
     fn oom_events(&self) -> Result<u64>;
     /// Removes the directories this manager created (and cgroups the
-    /// container made below its own), retrying briefly while busy.
-    /// Idempotent.
+    /// container made below its own), retrying briefly while busy;
+    /// parents that existed before stay. A manager from [`open`] that did
+    /// not `create` (and was not restored) removes just the container's own
+    /// directories. Idempotent.
     fn destroy(&self) -> Result<()>;
     /// The container's directory in each hierarchy.
     fn paths(&self) -> Vec<PathBuf>;
@@ -191,6 +194,17 @@ pub fn open(spec: &CgroupSpec<'_>) -> Result<Box<dyn Manager>> {
         ));
     }
     let layout = detect()?;
+    Ok(Box::new(FsManager::new(spec, layout)?))
+}
+
+/// Like [`open`] with a given layout instead of the detected one. On a
+/// hybrid host `Layout::V2` drives only the cgroup2 hierarchy mounted at
+/// /sys/fs/cgroup/unified (as crun can); used by the tests to exercise the
+/// v2 code on hybrid hosts.
+pub fn open_with_layout(spec: &CgroupSpec<'_>, layout: Layout) -> Result<Box<dyn Manager>> {
+    if spec.systemd {
+        return open(spec);
+    }
     Ok(Box::new(FsManager::new(spec, layout)?))
 }
 

@@ -235,3 +235,48 @@ fn v1_hole_punching_is_refused_before_writing() {
     let list = std::fs::read_to_string(dir.join("devices.list")).expect("devices.list");
     assert!(list.contains("a *:* rwm"), "untouched: {list}");
 }
+
+#[test]
+fn hugetlb_limit_is_written_and_bad_sizes_refused() {
+    if skip_unless_root() {
+        return;
+    }
+    let g = Guard::new("huge");
+    let st = g.m.state();
+    let dir = if st.layout == Layout::V2 {
+        st.unified.clone()
+    } else {
+        st.v1
+            .iter()
+            .find(|d| d.controllers.iter().any(|c| c == "hugetlb"))
+            .map(|d| d.path.clone())
+    };
+    let bad = res(serde_json::json!({"hugepageLimits": [{"pageSize": "3MB", "limit": 1}]}));
+    let Some(dir) = dir.filter(|d| {
+        d.join("hugetlb.2MB.limit_in_bytes").exists() || d.join("hugetlb.2MB.max").exists()
+    }) else {
+        let e = g.m.apply(&bad).expect_err("no hugetlb").to_string();
+        assert!(e.contains("hugepageLimits"), "{e}");
+        println!("SKIP: no hugetlb controller with 2MB pages on this host");
+        return;
+    };
+    g.m.apply(&res(
+        serde_json::json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 4 << 20}]}),
+    ))
+    .expect("apply hugetlb");
+    let file = if st.layout == Layout::V2 {
+        "hugetlb.2MB.max"
+    } else {
+        "hugetlb.2MB.limit_in_bytes"
+    };
+    assert_eq!(number(&dir, file), Some(4 << 20));
+    let e =
+        g.m.apply(&bad)
+            .expect_err("3MB pages do not exist")
+            .to_string();
+    assert!(
+        e.contains("linux.resources.hugepageLimits[0].pageSize"),
+        "{e}"
+    );
+    assert!(g.m.stats().expect("stats").hugetlb.contains_key("2MB"));
+}
