@@ -47,8 +47,9 @@
 //!
 //! `linux.cgroupsPath`: absolute = below each hierarchy's mount; relative =
 //! below the runtime's own cgroup (its parent on v2, like runc); missing or
-//! empty = `/ward/<id>` (see [`path`](crate) notes in `path.rs`). `..` is an
-//! error naming `linux.cgroupsPath`.
+//! empty = `/ward/<id>` (rationale in `path.rs`: `create`, `kill` and
+//! `delete` run as different processes and must find the same directory).
+//! `..` is an error naming `linux.cgroupsPath`.
 //!
 //! Hybrid hosts: the v1 controllers do the limiting; the container also gets
 //! its own cgroup2 directory (processes are added there too), which gives

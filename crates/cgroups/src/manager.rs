@@ -487,6 +487,16 @@ impl Manager for FsManager {
                         return Err(self.missing(c, &field));
                     }
                 }
+                if !self.rootless
+                    && !self
+                        .v1
+                        .iter()
+                        .any(|d| d.controllers.iter().any(|c| c == "devices"))
+                {
+                    return Err(Error::Host(
+                        "the devices cgroup controller is not mounted, so device access cannot be restricted: mount it (mount -t cgroup -o devices cgroup /sys/fs/cgroup/devices)".into(),
+                    ));
+                }
                 if !r.unified.is_empty() && self.unified.is_none() {
                     return Err(Error::resource(
                         "linux.resources.unified",
@@ -623,14 +633,26 @@ impl Manager for FsManager {
         match self.freezer() {
             Ok(fz) => {
                 let was_frozen = fz.is_frozen().unwrap_or(false);
-                fz.freeze()?;
+                // Frozen, nothing can fork while we signal. If freezing
+                // fails (a task stuck in D state), signal anyway.
+                let froze = fz.freeze();
                 let res = self.signal_each(sig);
                 // SIGKILLed tasks only die once thawed (v1); other signals
                 // keep a paused container paused.
                 if !was_frozen || sig == Signal::SIGKILL {
                     fz.thaw()?;
                 }
-                res.map(|_| ())
+                res?;
+                if sig == Signal::SIGKILL {
+                    if let Err(e) = froze {
+                        // Catch what forked while we were not frozen.
+                        if !self.wait_empty(Duration::from_millis(200))? {
+                            self.signal_each(sig)?;
+                        }
+                        self.warn(format!("kill_all without freezing: {e}"));
+                    }
+                }
+                Ok(())
             }
             Err(_) => {
                 // No freezer: repeat until nothing new shows up.
