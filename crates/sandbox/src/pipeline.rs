@@ -10,8 +10,9 @@
 //!     the container's cgroup
 //!  3. mounts on a private copy of the rootfs, /dev, console
 //!  4. create hooks (in the parent), pivot_root
-//!  5. masked paths, read-only paths, read-only root, propagation
-//!  6. hostname, domainname, sysctls, session keyring, rlimits, oom score
+//!  5. create the cwd, hostname, domainname, sysctls (while still writable)
+//!  6. masked paths, read-only paths, read-only root, propagation;
+//!     session keyring, rlimits, oom score
 //!  7. bounding set, uid/gid/groups, capability sets, cwd, program lookup
 //!  8. seal fds; tell the parent "ready"; wait for `start`
 //!  9. no_new_privs, seccomp LAST (before the capability drop when there
@@ -341,17 +342,12 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
         None
     };
 
-    // 5. Hide and freeze what the container must not touch.
-    masked::mask(new_root.as_fd(), &linux.masked_paths)?;
-    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
-    if spec.root.as_ref().is_some_and(|r| r.readonly) {
-        pivot::readonly_root()?;
-    }
-    if let Some(mode) = &linux.rootfs_propagation {
-        pivot::propagation(mode)?;
-    }
+    // A missing cwd is created now, while the rootfs is still writable
+    // (runc and crun do the same, even for a read-only root).
+    let cwd = crate::rootfs::create_in(new_root.as_fd(), &p.cwd, true)?;
 
-    // 6. Identity of the machine and kernel knobs of the namespaces.
+    // 5. Identity of the machine and kernel knobs of the namespaces, before
+    //    /proc/sys becomes read-only.
     if ns.is_new(NamespaceType::Uts) {
         if let Some(h) = spec.hostname.as_deref().filter(|h| !h.is_empty()) {
             nix::unistd::sethostname(h).layer("hostname", || format!("sethostname {h:?}"))?;
@@ -364,6 +360,16 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
     for (key, value) in &linux.sysctl {
         write_sysctl(key, value)?;
     }
+    // 6. Hide and freeze what the container must not touch.
+    masked::mask(new_root.as_fd(), &linux.masked_paths)?;
+    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
+    if spec.root.as_ref().is_some_and(|r| r.readonly) {
+        pivot::readonly_root()?;
+    }
+    if let Some(mode) = &linux.rootfs_propagation {
+        pivot::propagation(mode)?;
+    }
+
     if !init.no_new_keyring {
         ward_sys::process::join_session_keyring(init.id).layer("keyring", || {
             "joining a new session keyring (use --no-new-keyring to skip)".into()
@@ -375,7 +381,6 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
     if let Some(slave) = &tty {
         console::become_tty(slave, p.console_size)?;
     }
-    let cwd = crate::rootfs::create_in(new_root.as_fd(), &p.cwd, true)?;
     drop(new_root);
     if let Some(prog) = init.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
         crate::seccomp::load(prog)?;
