@@ -93,8 +93,8 @@ pub(crate) fn write_hint(file: &str, e: &io::Error) -> String {
             "memory+swap must be >= the memory limit (and the memory limit must be set first)"
                 .into()
         }
-        libc::EINVAL if file.starts_with("cpuset.") => {
-            "the cpus/mems must exist and be a subset of the parent cgroup's".into()
+        libc::EINVAL | libc::ERANGE if file.starts_with("cpuset.") => {
+            "the cpus/mems must exist on this host and be a subset of the parent cgroup's (see its cpuset.effective_cpus / effective_mems)".into()
         }
         libc::EINVAL if file.starts_with("cpu.rt_") => {
             "realtime runtime must fit in the parent's realtime budget (cpu.rt_runtime_us)".into()
