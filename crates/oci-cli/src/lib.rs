@@ -32,8 +32,9 @@ pub struct Cli {
     /// Use systemd for cgroups (cgroupsPath "slice:prefix:name").
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless mode: true, false or auto.
-    #[arg(long, global = true, default_value = "auto")]
+    /// Rootless mode: true, false or auto. Not global: `spec --rootless`
+    /// is a flag of its own, as in runc.
+    #[arg(long, default_value = "auto")]
     pub rootless: String,
     /// Print the version.
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]

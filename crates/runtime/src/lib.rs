@@ -3,7 +3,6 @@
 
 mod cg;
 mod foreground;
-pub mod hooks;
 pub mod lifecycle;
 pub mod log;
 pub mod signals;

@@ -16,7 +16,8 @@ use ward_spec::{Hook, Process, Spec};
 
 use crate::cg::{self, Cgroup};
 use crate::state::{self, Locked, Saved, Status, Store};
-use crate::{foreground, hooks, msg, signals, Ctx, Result};
+use crate::{foreground, msg, signals, Ctx, Result};
+use ward_sandbox::hooks;
 
 /// Global flags.
 pub struct Global {
@@ -129,8 +130,12 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
     Ok(Some((f.bpf, f.flags)))
 }
 
+/// The state hooks get on stdin (no pid once the container has stopped, as runc).
 fn state_json(id: &str, pid: i32, status: Status, bundle: &Path, spec: &Spec) -> String {
-    let mut v = serde_json::json!({"ociVersion": spec.oci_version, "id": id, "pid": pid, "status": status.as_str(), "bundle": bundle});
+    let mut v = serde_json::json!({"ociVersion": spec.oci_version, "id": id, "status": status.as_str(), "bundle": bundle});
+    if status != Status::Stopped {
+        v["pid"] = pid.into();
+    }
     if !spec.annotations.is_empty() {
         v["annotations"] = serde_json::json!(spec.annotations);
     }
@@ -164,7 +169,7 @@ impl ParentSide for Parent<'_> {
             ("createRuntime", &h.create_runtime),
             ("createContainer", &h.create_container),
         ] {
-            hooks::run(kind, list, &st).map_err(|e| ward_sandbox::err("hooks", e.to_string()))?;
+            hooks::run(kind, list, &st)?;
         }
         Ok(())
     }
@@ -193,6 +198,9 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
     let seccomp = compile_seccomp(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
+    if o.console_socket.is_some() && !process.terminal {
+        return Err(msg("--console-socket was given but process.terminal is false: there is no terminal to hand over"));
+    }
     let inner_console = process.terminal && o.console_socket.is_none();
     if inner_console && !run {
         return Err(msg(
@@ -836,4 +844,130 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         None => Ok(0),
         Some(sfd) => foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref()),
     }
+}
+
+/// How strictly an ephemeral container needs its cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupPolicy {
+    /// Fail when the cgroup cannot be created or its limits applied.
+    Required,
+    /// Run without a cgroup when cgroups are not usable (no delegation);
+    /// the reason is returned in [`Ephemeral::notes`].
+    BestEffort,
+}
+
+/// What an ephemeral run applied and noticed.
+#[derive(Debug, Default)]
+pub struct Ephemeral {
+    pub exit_code: i32,
+    /// The cgroup directories used, empty when none.
+    pub cgroup_paths: Vec<PathBuf>,
+    /// Layers that could not be applied in BestEffort mode, and why.
+    pub notes: Vec<String>,
+}
+
+/// Runs `spec` in the foreground without the state store: no id is
+/// registered under `--root`, nothing outlives the process (`ward sandbox`).
+/// `rootfs` and `bundle` are absolute host paths. The caller's stdio is
+/// the process's stdio (a terminal is proxied when `process.terminal`).
+pub fn run_ephemeral(
+    id: &str,
+    spec: &Spec,
+    rootfs: &Path,
+    bundle: &Path,
+    cgroups: CgroupPolicy,
+) -> Result<Ephemeral> {
+    ward_spec::validate::validate(spec, true)?;
+    check_unsupported(spec)?;
+    let g = Global {
+        root: PathBuf::new(),
+        systemd_cgroup: false,
+        debug: false,
+    };
+    let seccomp = compile_seccomp(&g, spec)?;
+    let process = spec.process.clone().unwrap_or_default();
+    let mut report = Ephemeral::default();
+    let cgroup = match cg::open(spec, id, false).and_then(|c| c.create(spec).map(|()| c)) {
+        Ok(c) => match c.apply(spec) {
+            Ok(()) => Some(c),
+            Err(e) => {
+                let _ = c.destroy();
+                if cgroups == CgroupPolicy::Required {
+                    return Err(e);
+                }
+                report.notes.push(format!("cgroup limits not applied: {e}"));
+                None
+            }
+        },
+        Err(e) if cgroups == CgroupPolicy::BestEffort => {
+            report.notes.push(format!("no cgroup: {e}"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let cleanup = Cleanup {
+        cg: cgroup.as_ref(),
+        locked: None,
+    };
+    let (console_socket, console_recv) = if process.terminal {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .ctx(|| "socketpair".into())?;
+        (Some(a), Some(b))
+    } else {
+        (None, None)
+    };
+    let host_proc = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/proc")
+        .ctx(|| "opening /proc".into())?;
+    let init = InitSpec {
+        id,
+        spec,
+        process: &process,
+        rootfs: rootfs.to_path_buf(),
+        bundle: bundle.to_path_buf(),
+        console_socket,
+        start: StartSignal::Socket,
+        preserve_fds: 0,
+        cgroup_mounts: cgroup.as_ref().map(|c| c.mounts()).unwrap_or_default(),
+        no_pivot: false,
+        no_new_keyring: false,
+        seccomp,
+        host_proc: OwnedFd::from(host_proc),
+    };
+    let sfd = foreground::block_signals()?;
+    struct Place<'a>(Option<&'a Cgroup>);
+    impl ParentSide for Place<'_> {
+        fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+            match self.0 {
+                Some(c) => c
+                    .add(pid)
+                    .map_err(|e| ward_sandbox::err("cgroups", e.to_string())),
+                None => Ok(()),
+            }
+        }
+        fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
+            Ok(())
+        }
+    }
+    let spawned = ward_sandbox::spawn(&init, None, &mut Place(cgroup.as_ref()))?;
+    drop(init);
+    let console = match console_recv {
+        Some(sock) => Some(receive_fd(&sock)?),
+        None => None,
+    };
+    spawned
+        .channel
+        .send(&ward_sandbox::handshake::ToChild::Start)?;
+    report.exit_code =
+        foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref())?;
+    report.cgroup_paths = cgroup.as_ref().map(|c| c.paths()).unwrap_or_default();
+    drop(cleanup);
+    Ok(report)
 }

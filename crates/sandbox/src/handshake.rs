@@ -28,8 +28,9 @@ pub enum ToParent {
 /// What the runtime tells the container side.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToChild {
-    /// Go on (cgroup joined, id maps written, hooks run).
-    Go,
+    /// Go on (cgroup joined, id maps written, hooks run); `pid` is the
+    /// container init's pid as the runtime sees it (for hook state).
+    Go { pid: i32 },
     /// `run`: start the process now (no exec fifo).
     Start,
 }

@@ -10,6 +10,7 @@ pub mod capabilities;
 pub mod console;
 pub mod exec;
 pub mod handshake;
+pub mod hooks;
 pub mod namespaces;
 pub mod pipeline;
 pub mod privileges;

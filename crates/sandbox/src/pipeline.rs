@@ -165,13 +165,13 @@ fn handshake_parent(
     if fast && ns.is_new(NamespaceType::User) {
         userns::write_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
     }
-    ch.send(&ToChild::Go)?;
+    ch.send(&ToChild::Go { pid })?;
     let (mut init_pid, mut init_pidfd) = (pid, pidfd);
     loop {
         match ch.expect::<ToParent>().map_err(|e| died(init_pid, e))? {
             ToParent::NeedMaps => {
                 userns::write_maps(init_pid, &linux.uid_mappings, &linux.gid_mappings)?;
-                ch.send(&ToChild::Go)?;
+                ch.send(&ToChild::Go { pid: init_pid })?;
             }
             ToParent::Forked { pid: grandchild } => {
                 // The intermediate exits at once; the init is our child too
@@ -181,10 +181,11 @@ fn handshake_parent(
                 guard.pid = grandchild;
                 init_pidfd = ward_sys::process::pidfd_open(grandchild)
                     .layer("clone3", || "pidfd_open of the init".into())?;
+                ch.send(&ToChild::Go { pid: grandchild })?;
             }
             ToParent::NeedHooks => {
                 parent.create_hooks(init_pid)?;
-                ch.send(&ToChild::Go)?;
+                ch.send(&ToChild::Go { pid: init_pid })?;
             }
             ToParent::Ready => return Ok((init_pid, init_pidfd)),
             ToParent::Failed { msg } => return Err(err("container init", msg)),
@@ -214,7 +215,7 @@ fn child(
         .layer("init", || "PR_SET_PDEATHSIG".into())?;
     ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
     // Wait until the parent has put us in the cgroup and written the maps.
-    expect_go(ch)?;
+    let mut host_pid = expect_go(ch)?;
     let new_userns = ns.is_new(NamespaceType::User);
     if !fast {
         ns.join_all()?;
@@ -244,6 +245,7 @@ fn child(
             Forked::Child => {
                 ward_sys::process::set_parent_death_signal(libc::SIGKILL)
                     .layer("init", || "PR_SET_PDEATHSIG".into())?;
+                host_pid = expect_go(ch)?;
             }
             Forked::Parent { pid, .. } => {
                 ch.send(&ToParent::Forked { pid })?;
@@ -257,17 +259,18 @@ fn child(
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)
             .layer("namespaces", || "unshare cgroup".into())?;
     }
-    setup(init, ns, ch)
+    setup(init, ns, ch, host_pid)
 }
 
-fn expect_go(ch: &Channel) -> Result<()> {
+/// Waits for `Go`; returns the init's pid as the runtime sees it.
+fn expect_go(ch: &Channel) -> Result<i32> {
     match ch.expect::<ToChild>()? {
-        ToChild::Go => Ok(()),
+        ToChild::Go { pid } => Ok(pid),
         other => Err(err("handshake", format!("unexpected message {other:?}"))),
     }
 }
 
-fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallible> {
+fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> Result<Infallible> {
     let spec = init.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let p = init.process;
@@ -300,10 +303,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
         &spec.mounts,
         &init.cgroup_mounts,
     )?;
-    let dev_is_tmpfs = spec
-        .mounts
-        .iter()
-        .any(|m| m.destination.trim_end_matches('/') == "/dev");
+    let dev_is_tmpfs = spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
     if dev_is_tmpfs {
         dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
     }
@@ -413,7 +413,20 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel) -> Result<Infallibl
         },
     }
 
-    // 9. The last steps, in this order.
+    // 9. The last steps, in this order. startContainer hooks run here, in
+    //    the container's namespaces, with paths resolved in the container.
+    if let Some(h) = spec
+        .hooks
+        .as_ref()
+        .filter(|h| !h.start_container.is_empty())
+    {
+        let mut st = serde_json::json!({"ociVersion": spec.oci_version, "id": init.id, "pid": host_pid,
+            "status": "running", "bundle": init.bundle});
+        if !spec.annotations.is_empty() {
+            st["annotations"] = serde_json::json!(spec.annotations);
+        }
+        crate::hooks::run("startContainer", &h.start_container, &st.to_string())?;
+    }
     privileges::no_new_privs(p)?;
     if let Some(prog) = init.seccomp.as_ref().filter(|_| p.no_new_privileges) {
         crate::seccomp::load(prog)?;
@@ -508,7 +521,7 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
     drop(child_end);
     let mut guard = KillGuard { pid, armed: true };
     parent.place(pid)?;
-    parent_end.send(&ToChild::Go)?;
+    parent_end.send(&ToChild::Go { pid })?;
     match parent_end.expect::<ToParent>().map_err(|e| died(pid, e))? {
         ToParent::Ready => {}
         ToParent::Failed { msg } => return Err(err("exec", msg)),

@@ -45,11 +45,14 @@ fn unknown_namespace_names_the_field() {
 }
 
 #[test]
-fn relative_cwd_and_mount_destination_are_refused() {
+fn relative_cwd_and_traversing_mount_destination_are_refused() {
     let e = err_text(with(|v| v["process"]["cwd"] = "tmp".into()));
     assert!(e.contains("process.cwd"), "{e}");
+    assert!(
+        with(|v| v["mounts"] = serde_json::json!([{"destination":"proc","type":"proc"}])).is_ok()
+    );
     let e = err_text(with(|v| {
-        v["mounts"] = serde_json::json!([{"destination":"proc","type":"proc"}])
+        v["mounts"] = serde_json::json!([{"destination":"/a/../../x","type":"tmpfs"}])
     }));
     assert!(e.contains("mounts[0].destination"), "{e}");
 }

@@ -47,13 +47,21 @@ pub fn validate(spec: &Spec, need_process: bool) -> Result<(), Error> {
         validate_process(p, "process")?;
     }
     for (i, m) in spec.mounts.iter().enumerate() {
-        if !is_abs(&m.destination) {
+        // runc and crun accept a relative destination as relative to the
+        // container's root (runc warns); ward does the same.
+        if m.destination.trim_matches('/').is_empty()
+            && m.kind.as_deref() != Some("bind")
+            && !m.options.iter().any(|o| o == "bind" || o == "rbind")
+        {
             return Err(invalid(
                 format!("mounts[{i}].destination"),
-                format!(
-                    "{:?} is not an absolute path inside the container",
-                    m.destination
-                ),
+                format!("{:?}: only a bind mount may cover the root", m.destination),
+            ));
+        }
+        if m.destination.contains('\0') || m.destination.split('/').any(|c| c == "..") {
+            return Err(invalid(
+                format!("mounts[{i}].destination"),
+                format!("{:?} must not contain \"..\" or NUL", m.destination),
             ));
         }
     }

@@ -155,7 +155,7 @@ fn mount_one(
         new_fs(kind, mnt.source.as_deref(), &opts)?
     };
     let target = create_in(root, &mnt.destination, true)?;
-    if matches!(kind, "proc" | "sysfs") {
+    if matches!(kind, "proc" | "sysfs") || is_dev(&mnt.destination) {
         // proc and sysfs must land on a real directory of the rootfs: a
         // symlink there is how CVE-2019-19921 redirected them.
         let (t, _) = file_type(target.as_fd())?;
@@ -187,6 +187,11 @@ fn mount_one(
     }
     attach(&tree, &target)?;
     propagate(&tree, &opts)
+}
+
+/// Whether a mount destination is the container's /dev.
+pub fn is_dev(destination: &str) -> bool {
+    destination.trim_matches('/') == "dev"
 }
 
 /// A detached mount of a new filesystem instance.

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use ward_spec::Hook;
 
-use crate::{msg, Result};
+use crate::{err, Result};
 
 /// Runs `hooks` in order; the first failure stops the rest and is returned.
 pub fn run(kind: &str, hooks: &[Hook], state_json: &str) -> Result<()> {
     for (i, h) in hooks.iter().enumerate() {
-        run_one(h, state_json).map_err(|e| msg(format!("hooks.{kind}[{i}] ({}): {e}", h.path)))?;
+        run_one(h, state_json)
+            .map_err(|e| err("hooks", format!("hooks.{kind}[{i}] ({}): {e}", h.path)))?;
     }
     Ok(())
 }
