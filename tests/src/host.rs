@@ -85,6 +85,19 @@ pub fn cmdline(pid: i32) -> String {
         .unwrap_or_default()
 }
 
+/// Poll until the command line of `pid` is `want` (a freshly started
+/// process may not have exec'd yet); returns the last one seen.
+pub fn wait_cmdline(pid: i32, want: &str, timeout: std::time::Duration) -> String {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let c = cmdline(pid);
+        if c == want || std::time::Instant::now() >= deadline {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn all_pids() -> Vec<i32> {
     std::fs::read_dir("/proc")
         .map(|rd| {
@@ -124,6 +137,18 @@ pub fn processes_of(id: &str, bundle: &Path, marker: Option<&str>) -> Vec<String
         }
     }
     found
+}
+
+/// Live processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let me = std::process::id() as i32;
+    all_pids()
+        .into_iter()
+        .filter(|&p| p != me && pid_alive(p))
+        .map(|p| (p, cmdline(p)))
+        .filter(|(_, c)| c.contains(marker))
+        .map(|(p, c)| format!("pid {p} ({c})"))
+        .collect()
 }
 
 /// Mount points of the cgroup hierarchies (/sys/fs/cgroup/* that are mounts,

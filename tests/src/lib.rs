@@ -35,13 +35,21 @@ macro_rules! ctx {
     };
 }
 
-/// Print `SKIP: <reason>` and return from the test.
+/// `skip!(ctx, "reason {}", x)`: print `SKIP: <test>: <reason>` and return
+/// from the test.
 #[macro_export]
 macro_rules! skip {
-    ($($arg:tt)*) => {{
-        eprintln!("SKIP: {}", format!($($arg)*));
+    ($ctx:expr, $($arg:tt)*) => {{
+        $crate::say(&format!("SKIP: {}: {}", $ctx.name, format!($($arg)*)));
         return;
     }};
+}
+
+/// Print a line on the real stderr, bypassing libtest's output capture (so
+/// `SKIP:` lines are visible even for passing tests).
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -74,7 +82,9 @@ impl Ctx {
     pub fn new(name: &str) -> Option<Ctx> {
         let uid = host::euid();
         if uid != 0 {
-            eprintln!("SKIP: {name}: the contract tests need root (euid is {uid})");
+            say(&format!(
+                "SKIP: {name}: the contract tests need root (euid is {uid})"
+            ));
             return None;
         }
         let rt = match Runtime::get() {
@@ -82,7 +92,7 @@ impl Ctx {
             Err(e) => panic!("{e}"),
         };
         static ANNOUNCE: Once = Once::new();
-        ANNOUNCE.call_once(|| eprintln!("ward-tests: runtime under test: {}", rt.name()));
+        ANNOUNCE.call_once(|| say(&format!("ward-tests: runtime under test: {}", rt.name())));
         if rt.kind == Kind::Crun {
             ensure_crun_hugetlb();
         }
@@ -238,6 +248,20 @@ impl Ctx {
         }
     }
 
+    /// Poll `state` until status is `want` or `timeout` passes; returns the
+    /// last state either way.
+    #[track_caller]
+    pub fn poll_status(&self, id: &str, want: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.state(id);
+            if s["status"] == want || Instant::now() >= deadline {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// What container `id` left behind: state dir entries under `--root`
     /// (anything whose name contains `id`), processes (cgroup, cwd in the
     /// bundle, or `marker` in the command line), cgroup dirs, mounts.
@@ -304,7 +328,7 @@ impl Drop for Ctx {
                 .and_then(|r| r.wait());
         }
         if std::thread::panicking() && std::env::var_os("WARD_TEST_KEEP").is_some() {
-            eprintln!("WARD_TEST_KEEP: keeping {}", self.dir.display());
+            say(&format!("WARD_TEST_KEEP: keeping {}", self.dir.display()));
             return;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -332,12 +356,10 @@ fn ensure_crun_hugetlb() {
             ])
             .status();
         match r {
-            Ok(s) if s.success() => {
-                eprintln!("ward-tests: mounted /sys/fs/cgroup/hugetlb for crun")
-            }
-            other => {
-                eprintln!("ward-tests: warning: mounting /sys/fs/cgroup/hugetlb failed: {other:?}")
-            }
+            Ok(s) if s.success() => say("ward-tests: mounted /sys/fs/cgroup/hugetlb for crun"),
+            other => say(&format!(
+                "ward-tests: warning: mounting /sys/fs/cgroup/hugetlb failed: {other:?}"
+            )),
         }
     });
 }

@@ -61,7 +61,7 @@ fn namespaces_differ_from_the_host() {
     let mut b = ctx.bundle(&[]);
     let kinds = ["pid", "net", "ipc", "uts", "mnt", "cgroup", "user"];
     if !std::path::Path::new("/proc/self/ns/cgroup").exists() {
-        skip!("kernel without cgroup namespaces");
+        skip!(ctx, "kernel without cgroup namespaces");
     }
     let script: String = kinds
         .iter()
@@ -423,7 +423,7 @@ fn masked_and_readonly_paths() {
     .into_iter()
     .find(|p| std::fs::read(p).map(|c| !c.is_empty()).unwrap_or(false));
     let Some(host_masked) = host_masked else {
-        skip!("none of /proc/kcore, /proc/timer_list, /proc/sched_debug, /proc/keys has content on this host");
+        skip!(ctx, "none of /proc/kcore, /proc/timer_list, /proc/sched_debug, /proc/keys has content on this host");
     };
     let rootfs = b.rootfs();
     std::fs::write(rootfs.join("etc/secret"), "top secret\n").expect("write");
