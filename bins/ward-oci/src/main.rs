@@ -103,8 +103,40 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
     }
 }
 
+/// Commands whose processes enter a container re-execute ward-oci from a
+/// sealed in-memory copy first (CVE-2019-5736: no process in a container
+/// may reach a writable handle on the host binary).
+fn protect_binary(cli: &Cli) -> Result<(), String> {
+    if !matches!(
+        cli.command,
+        Command::Create(_) | Command::Run { .. } | Command::Exec(_)
+    ) {
+        return Ok(());
+    }
+    use ward_sys::selfexe;
+    if selfexe::running_protected().unwrap_or(false) {
+        return Ok(());
+    }
+    let handle = selfexe::readonly_mount()
+        .or_else(|_| selfexe::sealed_copy())
+        .map_err(|e| format!("protecting the ward-oci binary (CVE-2019-5736): {e}"))?;
+    Err(format!(
+        "re-executing ward-oci from a read-only handle (CVE-2019-5736): {}",
+        selfexe::reexec(&handle)
+    ))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(m) = protect_binary(&cli) {
+        log::init(
+            cli.log.clone(),
+            cli.log_format == LogFormat::Json,
+            cli.debug,
+        );
+        log::error(&m);
+        return ExitCode::from(1);
+    }
     log::init(
         cli.log.clone(),
         cli.log_format == LogFormat::Json,
