@@ -114,7 +114,11 @@ fn protect_binary(cli: &Cli) -> Result<(), String> {
         return Ok(());
     }
     use ward_sys::selfexe;
-    if selfexe::running_protected().unwrap_or(false) {
+    // An error here must not lead to a re-exec: the new process would find
+    // the same error and loop.
+    if selfexe::running_protected()
+        .map_err(|e| format!("checking /proc/self/exe (CVE-2019-5736 protection): {e}"))?
+    {
         return Ok(());
     }
     let handle = selfexe::readonly_mount()
