@@ -87,24 +87,25 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     let p = spec.process.as_ref();
     if p.and_then(|p| p.apparmor_profile.as_deref())
         .is_some_and(|s| !s.is_empty())
+        && !ward_sandbox::lsm::apparmor_enabled()
     {
-        let on = Path::new("/sys/module/apparmor/parameters/enabled").exists();
-        return Err(msg(if on {
-            "process.apparmorProfile: AppArmor confinement is not implemented by this build of ward yet"
-        } else {
-            "process.apparmorProfile: AppArmor is not enabled on this host; remove the profile or enable AppArmor"
-        }));
+        return Err(msg("process.apparmorProfile: AppArmor is not enabled on this host; remove the profile or enable AppArmor"));
     }
-    let selinux = p
-        .and_then(|p| p.selinux_label.as_deref())
+    if p.and_then(|p| p.selinux_label.as_deref())
         .is_some_and(|s| !s.is_empty())
-        || spec
-            .linux
-            .as_ref()
-            .and_then(|l| l.mount_label.as_deref())
-            .is_some_and(|s| !s.is_empty());
-    if selinux {
-        return Err(msg("process.selinuxLabel/linux.mountLabel: SELinux labelling is not available (SELinux is not enabled here)"));
+        && !ward_sandbox::lsm::selinux_enabled()
+    {
+        return Err(msg("process.selinuxLabel: SELinux is not enabled on this host; remove the label or enable SELinux"));
+    }
+    if spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.mount_label.as_deref())
+        .is_some_and(|s| !s.is_empty())
+    {
+        return Err(msg(
+            "linux.mountLabel: SELinux mount labels are not supported by ward yet; remove it",
+        ));
     }
     Ok(())
 }
@@ -819,6 +820,13 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         console_socket,
         preserve_fds: o.preserve_fds,
         seccomp,
+        host_proc: OwnedFd::from(
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+                .open("/proc")
+                .ctx(|| "opening /proc".into())?,
+        ),
     };
     struct Join<'a>(&'a Cgroup);
     impl ParentSide for Join<'_> {

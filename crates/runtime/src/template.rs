@@ -148,7 +148,7 @@ pub fn features() -> Value {
                 "knownFlags": Flag::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
                 "supportedFlags": Flag::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()
             },
-            "apparmor": {"enabled": false},
+            "apparmor": {"enabled": true},
             "selinux": {"enabled": false},
             "intelRdt": {"enabled": false},
             "mountExtensions": {"idmap": {"enabled": false}}

@@ -11,6 +11,7 @@ pub mod console;
 pub mod exec;
 pub mod handshake;
 pub mod hooks;
+pub mod lsm;
 pub mod namespaces;
 pub mod pipeline;
 pub mod privileges;

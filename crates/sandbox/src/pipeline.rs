@@ -427,6 +427,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         }
         crate::hooks::run("startContainer", &h.start_container, &st.to_string())?;
     }
+    crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
     if let Some(prog) = init.seccomp.as_ref().filter(|_| p.no_new_privileges) {
         crate::seccomp::load(prog)?;
@@ -470,6 +471,8 @@ pub struct ExecSpec<'a> {
     pub console_socket: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub seccomp: Option<(Vec<u8>, u32)>,
+    /// The host's /proc (O_PATH), for the LSM attr writes.
+    pub host_proc: OwnedFd,
 }
 
 /// Namespaces of `pid` that differ from ours: the ones `exec` must join.
@@ -539,7 +542,7 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE".into())?;
     ward_sys::process::set_parent_death_signal(libc::SIGKILL)
         .layer("exec", || "PR_SET_PDEATHSIG".into())?;
-    expect_go(ch)?;
+    let host_pid = expect_go(ch)?;
     if flags != 0 {
         ward_sys::process::setns_pidfd(e.init_pidfd, flags as i32)
             .layer("namespaces", || "joining the container's namespaces".into())?;
@@ -580,6 +583,7 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     ward_sys::process::set_parent_death_signal(0)
         .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
     ch.send(&ToParent::Ready)?;
+    crate::lsm::apply(e.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
     if let Some(prog) = e.seccomp.as_ref().filter(|_| p.no_new_privileges) {
         crate::seccomp::load(prog)?;

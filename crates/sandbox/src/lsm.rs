@@ -1,0 +1,92 @@
+//! AppArmor profiles and SELinux process labels.
+//!
+//! Both are set by writing to the process's attr file in procfs right
+//! before execve. CVE-2019-16884: an image that mounts something over /proc
+//! turned that write into a write to a plain file, so the container ran
+//! unconfined. CVE-2025-52881: a bind mount inside procfs redirected it to
+//! another procfs file. ward writes through the *host's* procfs (an fd taken
+//! before pivot_root, which the container cannot touch), resolves the path
+//! with no symlinks, no magic links and no mount crossings, and checks that
+//! what it opened is procfs.
+
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+use ward_sys::fs::{
+    openat2, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
+};
+
+use crate::{err, Context, Result};
+
+/// Whether AppArmor is enabled on this host.
+pub fn apparmor_enabled() -> bool {
+    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|s| s.trim() == "Y")
+}
+
+/// Whether SELinux is enabled on this host.
+pub fn selinux_enabled() -> bool {
+    Path::new("/sys/fs/selinux/enforce").exists()
+}
+
+/// Writes `value` to /proc/<pid>/attr/<file> through the host procfs `proc`.
+fn write_attr(
+    proc: BorrowedFd<'_>,
+    host_pid: i32,
+    file: &str,
+    value: &str,
+    layer: &'static str,
+) -> Result<()> {
+    let rel = format!("{host_pid}/attr/{file}");
+    let fd = openat2(
+        proc,
+        &rel,
+        libc::O_WRONLY,
+        0,
+        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+    )
+    .layer(layer, || format!("opening /proc/{rel}"))?;
+    let fs =
+        nix::sys::statfs::fstatfs(fd.as_fd()).layer(layer, || format!("fstatfs /proc/{rel}"))?;
+    if fs.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC {
+        return Err(err(
+            layer,
+            format!("/proc/{rel} is not on procfs; refusing to write the label there"),
+        ));
+    }
+    std::fs::File::from(fd)
+        .write_all(value.as_bytes())
+        .layer(layer, || format!("writing {value:?} to /proc/{rel}"))
+}
+
+/// Queues the AppArmor profile and SELinux label of `p` for the next execve.
+pub fn apply(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<()> {
+    if let Some(profile) = p.apparmor_profile.as_deref().filter(|s| !s.is_empty()) {
+        if !apparmor_enabled() {
+            return Err(err(
+                "apparmor",
+                "process.apparmorProfile is set but AppArmor is not enabled on this host",
+            ));
+        }
+        let value = format!("exec {profile}");
+        // Newer kernels have a per-LSM directory; older ones only the shared file.
+        write_attr(proc, host_pid, "apparmor/exec", &value, "apparmor")
+            .or_else(|_| write_attr(proc, host_pid, "exec", &value, "apparmor"))
+            .map_err(|e| err("apparmor", format!("process.apparmorProfile {profile:?} (is it loaded? apparmor_parser -r FILE): {}", e.msg)))?;
+    }
+    selinux(proc, host_pid, p)
+}
+
+fn selinux(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<()> {
+    if let Some(label) = p.selinux_label.as_deref().filter(|s| !s.is_empty()) {
+        if !selinux_enabled() {
+            return Err(err(
+                "selinux",
+                "process.selinuxLabel is set but SELinux is not enabled on this host",
+            ));
+        }
+        write_attr(proc, host_pid, "exec", label, "selinux")?;
+    }
+    Ok(())
+}
