@@ -30,7 +30,7 @@ fi
 
 busybox=${BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || { echo "$0: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked' && command -v file >/dev/null; then
+if command -v file >/dev/null && ! file -L "$busybox" | grep -q 'statically linked'; then
     echo "$0: warning: $busybox does not look statically linked" >&2
 fi
 
@@ -41,11 +41,12 @@ chmod 1777 "$rootfs/tmp"
 cp "$busybox" "$rootfs/bin/busybox"
 chmod 755 "$rootfs/bin/busybox"
 
+# (umask and ulimit are sh builtins.)
 applets="sh cat ls id hostname ip sleep echo true false env readlink stat grep wc
 mount umount pwd kill ps head tr test tty touch mkdir rm ln chmod sed awk printf
-uname ulimit"
+uname"
 for a in $applets; do
-    [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"
+    ln -sfn busybox "$rootfs/bin/$a"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
@@ -98,7 +99,7 @@ cat >"$dir/config.json" <<EOF
     "noNewPrivileges": true
   },
   "root": { "path": "rootfs", "readonly": true },
-  "hostname": "ward",
+  "hostname": "runc",
   "mounts": [
     { "destination": "/proc", "type": "proc", "source": "proc" },
     { "destination": "/dev", "type": "tmpfs", "source": "tmpfs",

@@ -210,9 +210,13 @@ fn mounts_have_the_configured_flags() {
         "destination": "/data", "type": "bind", "source": data.display().to_string(),
         "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]
     }));
+    // A relative bind source is relative to the bundle directory.
+    b.mount(json!({
+        "destination": "/data-rel", "type": "bind", "source": "data", "options": ["rbind"]
+    }));
     let o = ctx.sh(
         &mut b,
-        "cat /proc/self/mounts; echo ---; cat /data/hello; \
+        "cat /proc/self/mounts; echo ---; cat /data/hello; cat /data-rel/hello; \
          touch /data/new 2>/dev/null && echo data-writable; \
          touch /x 2>/dev/null && echo root-writable; echo ---",
     );
@@ -262,9 +266,14 @@ fn mounts_have_the_configured_flags() {
     for f in ["ro", "nosuid", "nodev", "noexec"] {
         assert!(d.has(f), "/data lacks {f}: {d:?}");
     }
+    assert_eq!(
+        rest.matches("hello from the bundle").count(),
+        2,
+        "bind mount content (absolute and relative source): {o}"
+    );
     assert!(
-        rest.contains("hello from the bundle"),
-        "bind mount content: {o}"
+        mount_at(&m, "/data-rel").is_some(),
+        "no mount at /data-rel: {o}"
     );
     assert!(!rest.contains("data-writable"), "/data is writable: {o}");
     assert!(

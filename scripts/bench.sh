@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: `RUNTIME run` of /bin/true in a busybox bundle,
+# for ward-oci, runc and crun in one hyperfine run.
+#
+#   scripts/bench.sh [hyperfine options...]      (needs root)
+#
+# Environment:
+#   WARD_OCI     ward-oci binary (default: ./target/release/ward-oci)
+#   RUNC, CRUN   runc/crun binaries (default: from PATH)
+#   BENCH_RUNS   runs per runtime (default 50), BENCH_WARMUP (default 5)
+#   BENCH_JSON   also keep hyperfine's JSON export at this path
+#
+# Each iteration gets a fresh --root (recreated by hyperfine's --prepare, not
+# timed) and a unique container id (b-<pid of the shell hyperfine spawns>;
+# hyperfine subtracts that shell's start-up time). `run` deletes the
+# container when /bin/true exits; everything else is removed on exit.
+# Prints the median of each runtime and the ratios ward/runc, ward/crun.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "$0: needs root" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "$0: hyperfine not installed (apt-get install hyperfine)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "$0: jq not installed" >&2; exit 1; }
+
+ward=${WARD_OCI:-$repo/target/release/ward-oci}
+runc=${RUNC:-$(command -v runc || true)}
+crun=${CRUN:-$(command -v crun || true)}
+runs=${BENCH_RUNS:-50}
+warmup=${BENCH_WARMUP:-5}
+
+work=$(mktemp -d /tmp/ward-bench.XXXXXX)
+cleanup() {
+    # Containers are deleted by `run` itself; remove what may remain after an
+    # interrupted iteration (state under our roots), then the work dir.
+    for r in "$work"/root-*; do
+        [ -d "$r" ] || continue
+        name=${r##*/root-}
+        bin=${bins[$name]:-}
+        if [ -n "$bin" ]; then
+            for c in $("$bin" --root "$r" list -q 2>/dev/null); do
+                "$bin" --root "$r" delete --force "$c" >/dev/null 2>&1 || true
+            done
+        fi
+    done
+    rm -rf "$work"
+}
+declare -A bins=()
+trap cleanup EXIT
+
+"$here/mkbundle.sh" "$work/bundle" -- /bin/true
+
+names=()
+add() { # name binary
+    [ -n "$2" ] && [ -x "$2" ] || return 0
+    names+=("$1")
+    bins[$1]=$2
+}
+if [ -x "$ward" ]; then
+    add ward "$ward"
+else
+    echo "NOTE: ward-oci not found at $ward (build it: cargo build --release -p ward-oci, or set WARD_OCI);"
+    echo "      benchmarking runc vs crun only."
+fi
+add runc "$runc"
+add crun "$crun"
+[ ${#names[@]} -ge 1 ] || { echo "$0: no runtime found" >&2; exit 1; }
+
+# crun refuses a hybrid cgroup layout without a v1 hugetlb hierarchy.
+if [ -n "${bins[crun]:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null \
+    && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null; then
+    mkdir -p /sys/fs/cgroup/hugetlb
+    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb \
+        || echo "warning: could not mount /sys/fs/cgroup/hugetlb; crun may refuse to run" >&2
+fi
+
+# Sanity: each runtime must actually run the bundle.
+for n in "${names[@]}"; do
+    r="$work/root-$n"
+    mkdir -p "$r"
+    if ! "${bins[$n]}" --root "$r" run --bundle "$work/bundle" "check-$n-$$" </dev/null; then
+        echo "$0: $n (${bins[$n]}) cannot run the bundle" >&2
+        exit 1
+    fi
+done
+
+hf=()
+for n in "${names[@]}"; do
+    r="$work/root-$n"
+    hf+=(--command-name "$n" --prepare "rm -rf '$r' && mkdir '$r'"
+         "'${bins[$n]}' --root '$r' run --bundle '$work/bundle' b-$n-\$\$ </dev/null")
+done
+
+json=$work/result.json
+hyperfine --warmup "$warmup" --runs "$runs" --export-json "$json" "$@" "${hf[@]}"
+[ -z "${BENCH_JSON:-}" ] || cp "$json" "$BENCH_JSON"
+
+echo
+echo "Median wall time of \`run\` (/bin/true, busybox bundle), $runs runs each:"
+declare -A med=()
+for n in "${names[@]}"; do
+    m=$(jq -r --arg n "$n" '.results[] | select(.command == $n) | .median' "$json")
+    med[$n]=$m
+    awk -v n="$n" -v m="$m" 'BEGIN { printf "  %-5s %8.2f ms\n", n, m * 1000 }'
+done
+if [ -n "${med[ward]:-}" ]; then
+    for o in runc crun; do
+        [ -n "${med[$o]:-}" ] || continue
+        awk -v a="${med[ward]}" -v b="${med[$o]}" -v o="$o" \
+            'BEGIN { printf "  ward/%s = %.2f (median ratio; < 1 means ward is faster)\n", o, a / b }'
+    done
+else
+    echo "  (no ward-oci: no ward ratios)"
+    if [ -n "${med[runc]:-}" ] && [ -n "${med[crun]:-}" ]; then
+        awk -v a="${med[runc]}" -v b="${med[crun]}" 'BEGIN { printf "  runc/crun = %.2f\n", a / b }'
+    fi
+fi
