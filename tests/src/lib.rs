@@ -121,7 +121,7 @@ impl Ctx {
 
     /// A fresh container id (`wt-<tag>-<pid>-<n>`), cleaned up on drop.
     pub fn id(&self, tag: &str) -> String {
-        let id = format!("wt-{tag}-{}-{:03}", std::process::id(), next());
+        let id = format!("wt-{tag}-{}-{:04}", std::process::id(), next());
         if let Ok(mut v) = self.ids.lock() {
             v.push(id.clone());
         }
