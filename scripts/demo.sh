@@ -24,7 +24,8 @@ echo "pid:          $$ (the container init)"
 echo "network:      $(ls /sys/class/net | tr "\n" " ")"
 grep -E "^(Cap(Eff|Bnd)|NoNewPrivs)" /proc/self/status | sed "s/^/status:       /"
 if touch /host-write 2>/dev/null; then echo "rootfs:       WRITABLE"; else echo "rootfs:       read-only (write refused)"; fi
-echo "kcore:        $(wc -c </proc/kcore) bytes visible (masked)"
+echo "/proc/keys:   $(wc -c </proc/keys) bytes visible (masked with /dev/null)"
+if echo 1 > /proc/sys/kernel/panic 2>/dev/null; then echo "/proc/sys:    WRITABLE"; else echo "/proc/sys:    read-only"; fi
 ' >/dev/null
 "$bin" --root "$work/state" run -b "$work/bundle" "demo-$$"
 echo "exit code:    $?"
