@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ward_oci_cli::{Cli, Command, CreateArgs, Format, LogFormat};
+use ward_runtime::control;
 use ward_runtime::lifecycle::{self, CreateOpts, ExecOpts, Global};
 use ward_runtime::log;
 
@@ -78,6 +79,38 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
                 ignore_paused: e.ignore_paused,
             },
         ),
+        Command::Pause { id } => control::pause(&g, &id).map(|()| 0),
+        Command::Resume { id } => control::resume(&g, &id).map(|()| 0),
+        Command::Update(u) => control::update(
+            &g,
+            &u.id,
+            &control::UpdateFlags {
+                resources: u.resources,
+                blkio_weight: u.blkio_weight,
+                cpu_period: u.cpu_period,
+                cpu_quota: u.cpu_quota,
+                cpu_share: u.cpu_share,
+                cpu_rt_period: u.cpu_rt_period,
+                cpu_rt_runtime: u.cpu_rt_runtime,
+                cpuset_cpus: u.cpuset_cpus,
+                cpuset_mems: u.cpuset_mems,
+                memory: u.memory,
+                memory_reservation: u.memory_reservation,
+                memory_swap: u.memory_swap,
+                pids_limit: u.pids_limit,
+                l3_cache_schema: u.l3_cache_schema,
+                mem_bw_schema: u.mem_bw_schema,
+            },
+        )
+        .map(|()| 0),
+        Command::Events {
+            id,
+            stats,
+            interval,
+        } => {
+            let every = control::parse_interval(&interval)?;
+            control::events(&g, &id, stats, every).map(|()| 0)
+        }
         Command::Spec { bundle, rootless } => {
             let dir = bundle.unwrap_or_else(|| ".".into());
             let path = dir.join("config.json");

@@ -141,6 +141,22 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_args: Vec<String>,
     },
+    /// Freeze every process of a container.
+    Pause { id: String },
+    /// Thaw a paused container.
+    Resume { id: String },
+    /// Change the resource limits of a running container.
+    Update(UpdateArgs),
+    /// Print resource usage and OOM events as JSON lines.
+    Events {
+        id: String,
+        /// Print the stats once and exit.
+        #[arg(long)]
+        stats: bool,
+        /// Interval between stats (e.g. 5s, 500ms).
+        #[arg(long, default_value = "5s")]
+        interval: String,
+    },
     /// Write a config.json template.
     Spec {
         #[arg(short = 'b', long)]
@@ -197,6 +213,44 @@ pub struct ExecArgs {
     pub pidfd_socket: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    pub id: String,
+    /// JSON file with linux.resources to apply, or - for stdin (other flags are then ignored).
+    #[arg(short = 'r', long)]
+    pub resources: Option<String>,
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<u64>,
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    #[arg(long = "cpu-share")]
+    pub cpu_share: Option<u64>,
+    #[arg(long = "cpu-rt-period")]
+    pub cpu_rt_period: Option<u64>,
+    #[arg(long = "cpu-rt-runtime", allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<i64>,
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Memory limit (bytes, or with k/m/g).
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Memory + swap; -1 for unlimited.
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    #[arg(long = "l3-cache-schema")]
+    pub l3_cache_schema: Option<String>,
+    #[arg(long = "mem-bw-schema")]
+    pub mem_bw_schema: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +300,24 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["ward-oci", "kill", "c1", "9"]).expect("parses");
         assert!(matches!(cli.command, Command::Kill { ref signal, .. } if signal == "9"));
+        let cli = Cli::try_parse_from(["ward-oci", "update", "--resources=/tmp/r.json", "c1"])
+            .expect("parses");
+        assert!(
+            matches!(cli.command, Command::Update(ref u) if u.resources.as_deref() == Some("/tmp/r.json"))
+        );
+        let cli = Cli::try_parse_from([
+            "ward-oci",
+            "update",
+            "--memory",
+            "-1",
+            "--pids-limit",
+            "20",
+            "c1",
+        ])
+        .expect("parses");
+        assert!(
+            matches!(cli.command, Command::Update(ref u) if u.memory.as_deref() == Some("-1") && u.pids_limit == Some(20))
+        );
         let cli = Cli::try_parse_from(["ward-oci", "delete", "--force", "c1"]).expect("parses");
         assert!(matches!(cli.command, Command::Delete { force: true, .. }));
     }

@@ -56,6 +56,26 @@ impl Cgroup {
         self.mgr.open_v2_dir().map_err(cg_err)
     }
 
+    pub fn update(&self, r: &ward_spec::resources::LinuxResources) -> Result<()> {
+        self.mgr.update(r).map_err(cg_err)
+    }
+
+    pub fn freeze(&self) -> Result<()> {
+        self.mgr.freeze().map_err(cg_err)
+    }
+
+    pub fn thaw(&self) -> Result<()> {
+        self.mgr.thaw().map_err(cg_err)
+    }
+
+    pub fn stats(&self) -> Result<ward_cgroups::Stats> {
+        self.mgr.stats().map_err(cg_err)
+    }
+
+    pub fn oom_events(&self) -> Result<u64> {
+        self.mgr.oom_events().map_err(cg_err)
+    }
+
     pub fn is_frozen(&self) -> Result<bool> {
         self.mgr.is_frozen().map_err(cg_err)
     }

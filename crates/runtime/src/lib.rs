@@ -2,6 +2,7 @@
 //! hooks, create/start/run/exec/kill/delete — with runc's semantics.
 
 mod cg;
+pub mod control;
 mod foreground;
 pub mod lifecycle;
 pub mod log;
