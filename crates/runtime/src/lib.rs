@@ -6,6 +6,7 @@ pub mod control;
 mod foreground;
 pub mod lifecycle;
 pub mod log;
+pub mod sandbox;
 pub mod signals;
 pub mod state;
 pub mod template;

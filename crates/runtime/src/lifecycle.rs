@@ -277,6 +277,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         no_new_keyring: o.no_new_keyring,
         seccomp,
         host_proc: OwnedFd::from(host_proc),
+        extras: ward_sandbox::extras::Extras::default(),
     };
     let mut parent = Parent {
         id: &o.id,
@@ -878,12 +879,14 @@ pub struct Ephemeral {
 /// registered under `--root`, nothing outlives the process (`ward sandbox`).
 /// `rootfs` and `bundle` are absolute host paths. The caller's stdio is
 /// the process's stdio (a terminal is proxied when `process.terminal`).
+/// `extras` are the sandbox-only layers (`ward sandbox`).
 pub fn run_ephemeral(
     id: &str,
     spec: &Spec,
     rootfs: &Path,
     bundle: &Path,
     cgroups: CgroupPolicy,
+    extras: ward_sandbox::extras::Extras,
 ) -> Result<Ephemeral> {
     ward_spec::validate::validate(spec, true)?;
     check_unsupported(spec)?;
@@ -948,6 +951,7 @@ pub fn run_ephemeral(
         no_new_keyring: false,
         seccomp,
         host_proc: OwnedFd::from(host_proc),
+        extras,
     };
     let sfd = foreground::block_signals()?;
     struct Place<'a>(Option<&'a Cgroup>);

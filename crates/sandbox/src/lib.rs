@@ -9,8 +9,10 @@
 pub mod capabilities;
 pub mod console;
 pub mod exec;
+pub mod extras;
 pub mod handshake;
 pub mod hooks;
+pub mod landlock;
 pub mod lsm;
 pub mod namespaces;
 pub mod pipeline;

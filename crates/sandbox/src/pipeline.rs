@@ -66,6 +66,8 @@ pub struct InitSpec<'a> {
     /// The host's /proc (O_PATH), to reopen the exec fifo after pivot_root
     /// without trusting the container's /proc.
     pub host_proc: OwnedFd,
+    /// Sandbox-only layers (`ward sandbox`); all off for OCI containers.
+    pub extras: crate::extras::Extras,
 }
 
 /// What the runtime does on its side of the handshake.
@@ -229,7 +231,7 @@ fn child(
             expect_go(ch)?;
         }
     }
-    if new_userns {
+    if new_userns && !init.extras.keep_ids {
         let root = (nix::unistd::Uid::from_raw(0), nix::unistd::Gid::from_raw(0));
         nix::unistd::setresgid(root.1, root.1, root.1)
             .layer("userns", || "becoming gid 0 in the user namespace".into())?;
@@ -297,6 +299,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     ward_sys::mount::move_mount_fd(root.as_fd(), rootfs_dir.as_fd())
         .layer("rootfs", || "bind-mounting the rootfs onto itself".into())?;
     drop(rootfs_dir);
+    crate::extras::readonly_tree(&init.extras, root.as_fd())?;
     mounts::apply(
         root.as_fd(),
         &init.bundle,
@@ -395,8 +398,10 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     drop(tty);
     exec::seal_fds(init.preserve_fds)?;
     // `create` exits after this: the death signal must not follow.
-    ward_sys::process::set_parent_death_signal(0)
-        .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
+    if !init.extras.keep_death_signal {
+        ward_sys::process::set_parent_death_signal(0)
+            .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
+    }
     ch.send(&ToParent::Ready)?;
     match &init.start {
         StartSignal::Fifo(fifo) => {
@@ -429,10 +434,11 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     }
     crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
+    crate::extras::landlock(&init.extras)?;
     if let Some(prog) = init.seccomp.as_ref().filter(|_| p.no_new_privileges) {
         crate::seccomp::load(prog)?;
     }
-    exec::exec(&program)
+    crate::extras::exec(&init.extras, &program)
 }
 
 /// Writes a (validated, namespaced) sysctl through the container's /proc/sys.

@@ -45,12 +45,17 @@ pub fn become_user(p: &Process, caps: Option<&Capabilities>) -> Result<()> {
     capabilities::drop_bounding(caps)?;
     ward_sys::process::set_keep_caps(true).layer("user", || "PR_SET_KEEPCAPS".into())?;
     let u = &p.user;
-    ward_sys::process::set_groups(&u.additional_gids).layer("user", || {
-        format!(
-            "setgroups {:?} (process.user.additionalGids)",
-            u.additional_gids
-        )
-    })?;
+    // In a user namespace made by an unprivileged user, setgroups(2) is
+    // denied (CVE-2014-8989) and the caller's groups cannot be dropped; like
+    // runc, skip it there when no group is asked for.
+    if !(u.additional_gids.is_empty() && setgroups_denied()) {
+        ward_sys::process::set_groups(&u.additional_gids).layer("user", || {
+            format!(
+                "setgroups {:?} (process.user.additionalGids)",
+                u.additional_gids
+            )
+        })?;
+    }
     let gid = Gid::from_raw(u.gid);
     nix::unistd::setresgid(gid, gid, gid)
         .layer("user", || format!("setgid {} (process.user.gid)", u.gid))?;
@@ -63,6 +68,11 @@ pub fn become_user(p: &Process, caps: Option<&Capabilities>) -> Result<()> {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     Ok(())
+}
+
+/// Whether /proc/self/setgroups says "deny" (an unprivileged user namespace).
+fn setgroups_denied() -> bool {
+    std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
 }
 
 /// PR_SET_NO_NEW_PRIVS when the config asks for it.

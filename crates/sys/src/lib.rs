@@ -8,7 +8,9 @@
 
 pub mod bpf;
 pub mod caps;
+pub mod fork;
 pub mod fs;
+pub mod landlock;
 pub mod mount;
 pub mod process;
 pub mod seccomp;

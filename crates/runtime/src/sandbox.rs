@@ -1,0 +1,860 @@
+//! `ward sandbox -- CMD`: an untrusted host command in a hardened sandbox,
+//! no image needed. This module turns the flags into an OCI [`Spec`] plus
+//! the sandbox-only layers ([`Extras`]) and runs it with
+//! [`crate::lifecycle::run_ephemeral`] — the same pipeline as `ward-oci`, no
+//! second implementation of namespaces, mounts, capabilities or seccomp.
+//!
+//! Every default, and the threat it stops, is listed by [`Plan::layers`]
+//! (`ward sandbox --explain`) and in docs/sandbox.md.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use ward_sandbox::extras::{Extras, Reaper};
+use ward_spec::resources::{LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
+use ward_spec::seccomp::{Action, Arg, LinuxSeccomp, Syscall};
+use ward_spec::{
+    Capabilities, IdMapping, Linux, Mount, Namespace, NamespaceType, Process, Rlimit, Root, Spec,
+    User,
+};
+
+use crate::lifecycle::{CgroupPolicy, Ephemeral};
+use crate::{msg, Error, Result};
+
+/// Default `--pids`: enough for a parallel build, a wall for a fork bomb.
+pub const DEFAULT_PIDS: i64 = 1024;
+
+/// Environment variables kept from the caller by default.
+pub const ENV_ALLOWLIST: &[&str] = &[
+    "PATH",
+    "HOME",
+    "TERM",
+    "LANG",
+    "LANGUAGE",
+    "USER",
+    "LOGNAME",
+    "TZ",
+    "COLORTERM",
+    "NO_COLOR",
+];
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Directories hidden behind an empty tmpfs by default: unix sockets stay
+/// connectable on a read-only mount (EROFS does not apply to connect(2)),
+/// and these are where host daemons keep theirs (docker.sock, containerd,
+/// systemd, dbus, the user's /run/user/UID) or their state.
+pub const DEFAULT_HIDDEN: &[&str] = &[
+    "/run",
+    "/var/run",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/lib/lxd",
+    "/var/snap/lxd",
+];
+
+/// Files that only root may read; a sandbox started by root runs as uid 0
+/// (without capabilities) and would own them, so they read as empty.
+const SECRET_FILES: &[&str] = &[
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/shadow-",
+    "/etc/gshadow-",
+];
+
+/// /proc and /sys entries that leak host memory, keys or hardware, masked
+/// as every OCI runtime does.
+const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// /proc entries that change the host kernel; read-only. Writing sysctls is
+/// checked against the *global* root uid, which a sandbox started by root has.
+const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// ioctls that push input into a terminal (TIOCSTI: CVE-2017-5226 and its
+/// siblings) or copy/paste on a virtual console (TIOCLINUX).
+const TIOCSTI: u64 = 0x5412;
+const TIOCLINUX: u64 = 0x541C;
+
+/// The flags of `ward sandbox`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub command: Vec<String>,
+    pub rw: Vec<PathBuf>,
+    pub ro: Vec<PathBuf>,
+    pub hide: Vec<PathBuf>,
+    pub tmpfs: Vec<PathBuf>,
+    pub net: bool,
+    /// Bytes.
+    pub memory: Option<i64>,
+    /// None = [`DEFAULT_PIDS`]; Some(0) = no limit.
+    pub pids: Option<i64>,
+    pub cpus: Option<f64>,
+    pub require_limits: bool,
+    /// `K=V`.
+    pub env: Vec<String>,
+    pub keep_env: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub cwd: Option<PathBuf>,
+    /// Proxy a new pty (when ward's stdin and stdout are terminals).
+    pub tty: bool,
+}
+
+/// What ward knows about its caller (the tests build one by hand).
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub uid: u32,
+    pub gid: u32,
+    pub cwd: PathBuf,
+    pub home: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+    /// Landlock ABI of the kernel (0: none).
+    pub landlock_abi: u32,
+}
+
+impl Host {
+    pub fn current() -> Result<Host> {
+        let cwd = std::env::current_dir().map_err(|e| {
+            msg(format!(
+                "the current directory: {e} (cd to an existing one)"
+            ))
+        })?;
+        let env: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        let home = env
+            .iter()
+            .find(|(k, _)| k == "HOME")
+            .map(|(_, v)| PathBuf::from(v));
+        Ok(Host {
+            uid: nix::unistd::getuid().as_raw(),
+            gid: nix::unistd::getgid().as_raw(),
+            cwd,
+            home,
+            env,
+            landlock_abi: ward_sys::landlock::abi_version(),
+        })
+    }
+}
+
+/// One layer: what, with which values, and the threat it stops.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Layer {
+    pub layer: &'static str,
+    pub detail: String,
+    pub why: &'static str,
+}
+
+/// A sandbox ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub spec: Spec,
+    pub extras: Extras,
+    pub cgroups: CgroupPolicy,
+    pub layers: Vec<Layer>,
+    pub notes: Vec<String>,
+}
+
+/// Parses a size: bytes, or with a k/m/g/t suffix (binary units).
+pub fn parse_size(s: &str) -> std::result::Result<i64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1i64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (examples: 512m, 2g, 1048576)"))?;
+    let bytes = n * mult as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < i64::MAX as f64) {
+        return Err(format!("{s:?} is not a positive size"));
+    }
+    Ok(bytes as i64)
+}
+
+fn path_str<'a>(flag: &str, p: &'a Path) -> Result<&'a str> {
+    p.to_str()
+        .ok_or_else(|| msg(format!("{flag} {}: the path is not UTF-8", p.display())))
+}
+
+/// An existing host path, absolute and with symlinks resolved.
+fn host_path(flag: &str, p: &Path, cwd: &Path) -> Result<PathBuf> {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    std::fs::canonicalize(&abs).map_err(|e| {
+        msg(format!(
+            "{flag} {}: {e}: give an existing path (create it first) or drop the flag",
+            p.display()
+        ))
+    })
+}
+
+fn depth(p: &str) -> usize {
+    Path::new(p)
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count()
+}
+
+fn under(p: &Path, dir: &Path) -> bool {
+    p.starts_with(dir)
+}
+
+fn opts(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn tmpfs(dst: &str, options: &[&str]) -> Mount {
+    Mount {
+        destination: dst.into(),
+        kind: Some("tmpfs".into()),
+        source: Some("tmpfs".into()),
+        options: opts(options),
+        ..Mount::default()
+    }
+}
+
+fn bind(path: &str, writable: bool) -> Mount {
+    Mount {
+        destination: path.into(),
+        kind: Some("bind".into()),
+        source: Some(path.into()),
+        options: opts(&[
+            "rbind",
+            if writable { "rw" } else { "ro" },
+            "nosuid",
+            "nodev",
+        ]),
+        ..Mount::default()
+    }
+}
+
+/// ward's default seccomp profile without TIOCSTI and TIOCLINUX.
+///
+/// libseccomp lets an unconditional allow win over a conditional deny of
+/// the same syscall, so `ioctl` leaves the allowlist and comes back as
+/// rules that allow every command whose low 32 bits (the kernel reads an
+/// `unsigned int`: 0x1_0000_5412 is TIOCSTI too) differ from both: one
+/// rule per bit on which the two agree, plus the other patterns of the
+/// three bits on which they differ. Everything else meets the default
+/// action, EPERM.
+pub fn seccomp_profile() -> LinuxSeccomp {
+    let mut p = ward_seccomp::default_profile();
+    for rule in &mut p.syscalls {
+        if rule.action == Action::Allow && rule.args.is_empty() {
+            rule.names.retain(|n| n != "ioctl");
+        }
+    }
+    let differ = TIOCSTI ^ TIOCLINUX;
+    for bit in (0..32).map(|b| 1u64 << b).filter(|b| differ & b == 0) {
+        p.syscalls.push(
+            Syscall::new(["ioctl"], Action::Allow).with_arg(Arg::masked_eq(1, bit, !TIOCSTI & bit)),
+        );
+    }
+    let mut v = differ;
+    loop {
+        // Every sub-pattern of the differing bits but the two commands'.
+        if v != TIOCSTI & differ && v != TIOCLINUX & differ {
+            p.syscalls.push(
+                Syscall::new(["ioctl"], Action::Allow).with_arg(Arg::masked_eq(1, differ, v)),
+            );
+        }
+        if v == 0 {
+            break;
+        }
+        v = (v - 1) & differ;
+    }
+    p
+}
+
+/// A user mount of the plan, before ordering.
+struct UserMount {
+    path: String,
+    kind: &'static str,
+}
+
+/// Turns the flags into a spec, the sandbox-only layers and the report.
+pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
+    if !matches!(o.command.first(), Some(a) if !a.is_empty()) {
+        return Err(msg(
+            "no command given: ward sandbox [FLAGS] -- CMD [ARGS...]",
+        ));
+    }
+    let mut layers = Vec::new();
+    let mut notes = Vec::new();
+    let mut add = |layer: &'static str, detail: String, why: &'static str| {
+        layers.push(Layer { layer, detail, why })
+    };
+
+    // Namespaces and identity.
+    let mut namespaces = vec![
+        NamespaceType::User,
+        NamespaceType::Pid,
+        NamespaceType::Mount,
+        NamespaceType::Ipc,
+        NamespaceType::Uts,
+        NamespaceType::Cgroup,
+        NamespaceType::Time,
+    ];
+    if !o.net {
+        namespaces.push(NamespaceType::Network);
+    }
+    let names: Vec<&str> = namespaces.iter().map(|n| n.oci_name()).collect();
+    add(
+        "namespaces",
+        format!("new {}", names.join(", ")),
+        "the command sees no host process, IPC object, hostname, cgroup tree or clock to change",
+    );
+    if o.net {
+        add(
+            "network",
+            "host network shared (--net)".into(),
+            "opt-in: the command can reach the network and the host's loopback services",
+        );
+    } else {
+        add(
+            "network",
+            "new network namespace with only lo (down)".into(),
+            "no exfiltration, no access to services listening on the host, not even on 127.0.0.1",
+        );
+    }
+    add(
+        "user",
+        format!(
+            "uid {0} and gid {1} mapped to themselves (one-line maps), no supplementary groups",
+            host.uid, host.gid
+        ),
+        "the command stays who it was; it never gains the groups (disk, docker...) of the caller",
+    );
+
+    // Filesystem.
+    let mut mounts = vec![
+        Mount {
+            destination: "/proc".into(),
+            kind: Some("proc".into()),
+            source: Some("proc".into()),
+            options: opts(&["nosuid", "noexec", "nodev"]),
+            ..Mount::default()
+        },
+        tmpfs(
+            "/dev",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ),
+        Mount {
+            destination: "/dev/pts".into(),
+            kind: Some("devpts".into()),
+            source: Some("devpts".into()),
+            options: opts(&[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+            ]),
+            ..Mount::default()
+        },
+        tmpfs("/dev/shm", &["nosuid", "noexec", "nodev", "mode=1777"]),
+    ];
+    add(
+        "rootfs",
+        "the host's / recursively read-only, nosuid, nodev (every submount)".into(),
+        "the command can read the host but not change it; setuid binaries do not elevate",
+    );
+    add(
+        "/proc",
+        "fresh procfs of the new pid namespace".into(),
+        "only the sandbox's processes are visible; the host's /proc is covered",
+    );
+    add(
+        "/dev",
+        "tmpfs with null, zero, full, random, urandom, tty, a private devpts and /dev/shm".into(),
+        "no host disk, memory or kernel device is reachable",
+    );
+    if o.net {
+        mounts.push(tmpfs(
+            "/sys",
+            &["ro", "nosuid", "nodev", "noexec", "mode=755"],
+        ));
+        add(
+            "/sys",
+            "empty read-only tmpfs (with --net a fresh sysfs cannot be mounted)".into(),
+            "the host's /sys and its submounts (cgroupfs, debugfs, tracefs, bpf) are not reachable",
+        );
+    } else {
+        mounts.push(Mount {
+            destination: "/sys".into(),
+            kind: Some("sysfs".into()),
+            source: Some("sysfs".into()),
+            options: opts(&["ro", "nosuid", "nodev", "noexec"]),
+            ..Mount::default()
+        });
+        add(
+            "/sys",
+            "fresh read-only sysfs, no submounts".into(),
+            "the host's cgroupfs, debugfs, tracefs and bpf mounts are not reachable",
+        );
+    }
+    let mut writable: Vec<String> = vec!["/dev".into()];
+    let mut hidden: Vec<PathBuf> = Vec::new();
+    for t in ["/tmp", "/var/tmp"] {
+        if Path::new(t).is_dir() {
+            mounts.push(tmpfs(t, &["nosuid", "nodev", "mode=1777"]));
+            writable.push(t.into());
+            hidden.push(t.into());
+        }
+    }
+    add(
+        "/tmp",
+        "private tmpfs on /tmp and /var/tmp".into(),
+        "the host's temporary files and sockets there (X11, ssh-agent) are not visible",
+    );
+    let mut hid = Vec::new();
+    for h in DEFAULT_HIDDEN {
+        let Ok(real) = std::fs::canonicalize(h) else {
+            continue;
+        };
+        if !real.is_dir() || hidden.iter().any(|x| x == &real) {
+            continue;
+        }
+        let s = path_str("default hide", &real)?.to_string();
+        mounts.push(tmpfs(&s, &["nosuid", "nodev", "noexec", "mode=755"]));
+        writable.push(s.clone());
+        hid.push(s);
+        hidden.push(real);
+    }
+    add(
+        "hide",
+        format!("empty tmpfs over {}", hid.join(", ")),
+        "unix sockets stay connectable on a read-only mount: docker.sock, containerd, dbus would be a way out",
+    );
+    if let Some(home) = host
+        .home
+        .as_ref()
+        .and_then(|h| std::fs::canonicalize(h).ok())
+    {
+        if home.is_dir() && home != Path::new("/") && !hidden.iter().any(|h| under(&home, h)) {
+            let s = path_str("$HOME", &home)?.to_string();
+            mounts.push(tmpfs(&s, &["nosuid", "nodev", "mode=700"]));
+            writable.push(s.clone());
+            add(
+                "$HOME",
+                format!("{s} replaced by an empty writable tmpfs (--ro {s} to see it)"),
+                "keys, tokens and history in $HOME (~/.ssh, ~/.aws, ~/.config) stay unread; writes to ~ are discarded",
+            );
+            hidden.push(home);
+        }
+    }
+
+    // The user's mounts, parents before children.
+    let mut user: Vec<UserMount> = Vec::new();
+    let mut masked: Vec<String> = MASKED.iter().map(|s| s.to_string()).collect();
+    for (flag, list, kind) in [
+        ("--tmpfs", &o.tmpfs, "tmpfs"),
+        ("--hide", &o.hide, "hide"),
+        ("--ro", &o.ro, "ro"),
+        ("--rw", &o.rw, "rw"),
+    ] {
+        for p in list {
+            let real = host_path(flag, p, &host.cwd)?;
+            let s = path_str(flag, &real)?.to_string();
+            if real == Path::new("/") {
+                return Err(msg(format!(
+                    "{flag} /: refusing to apply it to the whole host root; name a directory"
+                )));
+            }
+            if (kind == "tmpfs" || kind == "hide") && !real.is_dir() {
+                if kind == "hide" {
+                    masked.push(s.clone());
+                    continue;
+                }
+                return Err(msg(format!(
+                    "--tmpfs {}: not a directory; a tmpfs can only cover a directory",
+                    p.display()
+                )));
+            }
+            user.push(UserMount { path: s, kind });
+        }
+    }
+    let cwd = match &o.cwd {
+        Some(c) => host_path("--cwd", c, &host.cwd)?,
+        None => host.cwd.clone(),
+    };
+    let cwd_s = path_str("the current directory", &cwd)?.to_string();
+    let covered = user
+        .iter()
+        .any(|u| (u.kind == "ro" || u.kind == "rw") && under(&cwd, Path::new(&u.path)));
+    let cwd_writable = user
+        .iter()
+        .any(|u| u.kind == "rw" && under(&cwd, Path::new(&u.path)));
+    // The cwd is shown read-only when it lies below a hidden directory
+    // (~/project); when it *is* one ($HOME, /tmp, /run) it stays hidden, or
+    // starting ward from ~ would expose all of ~/.ssh.
+    let cwd_state = if cwd_writable {
+        "writable (--rw)"
+    } else if covered {
+        "read-only (--ro)"
+    } else if hidden.iter().any(|h| h == &cwd) {
+        "hidden like its directory, the command starts in an empty one (--ro . or --rw . to see it)"
+    } else {
+        if hidden.iter().any(|h| under(&cwd, h)) {
+            user.push(UserMount {
+                path: cwd_s.clone(),
+                kind: "ro",
+            });
+        }
+        "read-only (--rw . to write)"
+    };
+    add(
+        "cwd",
+        format!("{cwd_s}: {cwd_state}"),
+        "the command works where it was started but changes nothing there unless allowed",
+    );
+    user.sort_by_key(|u| depth(&u.path));
+    for u in &user {
+        match u.kind {
+            "tmpfs" => {
+                mounts.push(tmpfs(&u.path, &["nosuid", "nodev", "mode=755"]));
+                writable.push(u.path.clone());
+                add(
+                    "--tmpfs",
+                    format!("{} empty writable tmpfs", u.path),
+                    "scratch space that vanishes with the sandbox",
+                );
+            }
+            "hide" => {
+                mounts.push(tmpfs(&u.path, &["nosuid", "nodev", "noexec", "mode=755"]));
+                writable.push(u.path.clone());
+                add(
+                    "--hide",
+                    format!("{} covered by an empty tmpfs", u.path),
+                    "asked for: its content is not visible",
+                );
+            }
+            "ro" => {
+                mounts.push(bind(&u.path, false));
+                add(
+                    "--ro",
+                    format!("{} bound read-only", u.path),
+                    "visible, not writable",
+                );
+            }
+            _ => {
+                mounts.push(bind(&u.path, true));
+                writable.push(u.path.clone());
+                add(
+                    "--rw",
+                    format!("{} bound read-write", u.path),
+                    "asked for: the only host paths the command can change",
+                );
+            }
+        }
+    }
+    for f in SECRET_FILES {
+        if Path::new(f).exists() {
+            masked.push(f.to_string());
+        }
+    }
+    if let Ok(dir) = std::fs::read_dir("/etc/ssh") {
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with("ssh_host_") && name.ends_with("_key") {
+                masked.push(format!("/etc/ssh/{name}"));
+            }
+        }
+    }
+    add(
+        "masked",
+        "/proc/kcore, /proc/keys, /sys/firmware... and root-only secrets (/etc/shadow, ssh host keys) read as empty".into(),
+        "kernel memory, keys and password hashes; uid 0 in a sandbox started by root owns those files",
+    );
+    add(
+        "readonly",
+        READONLY.join(", "),
+        "sysctls and sysrq are checked against the global root uid, not capabilities",
+    );
+
+    // Environment.
+    let mut env: Vec<String> = Vec::new();
+    let set = |k: &str, v: &str, env: &mut Vec<String>| {
+        env.retain(|e| e.split_once('=').map(|(ek, _)| ek) != Some(k));
+        env.push(format!("{k}={v}"));
+    };
+    for (k, v) in &host.env {
+        if ENV_ALLOWLIST.contains(&k.as_str()) || k.starts_with("LC_") {
+            set(k, v, &mut env);
+        }
+    }
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        set("PATH", DEFAULT_PATH, &mut env);
+    }
+    for k in &o.keep_env {
+        if k.is_empty() || k.contains('=') {
+            return Err(msg(format!(
+                "--keep-env {k:?}: give a variable name (use --env K=V to set a value)"
+            )));
+        }
+        match host.env.iter().find(|(hk, _)| hk == k) {
+            Some((_, v)) => set(k, v, &mut env),
+            None => notes.push(format!(
+                "--keep-env {k}: not set in the caller's environment"
+            )),
+        }
+    }
+    for kv in &o.env {
+        match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !kv.contains('\0') => set(k, v, &mut env),
+            _ => {
+                return Err(msg(format!(
+                    "--env {kv:?}: expected KEY=VALUE (e.g. --env DEBUG=1)"
+                )))
+            }
+        }
+    }
+    let names: Vec<&str> = env.iter().filter_map(|e| e.split('=').next()).collect();
+    add(
+        "env",
+        format!("cleared, kept: {}", names.join(" ")),
+        "tokens and credentials in the caller's environment (AWS_*, GITHUB_TOKEN, SSH_AUTH_SOCK) stay out",
+    );
+
+    // Privileges.
+    let empty = Some(Vec::new());
+    let caps = Capabilities {
+        bounding: empty.clone(),
+        effective: empty.clone(),
+        inheritable: empty.clone(),
+        permitted: empty.clone(),
+        ambient: empty,
+    };
+    add(
+        "capabilities",
+        "none: bounding, permitted, effective, inheritable and ambient sets empty".into(),
+        "no privileged operation, even inside the sandbox's own namespaces",
+    );
+    add(
+        "no_new_privs",
+        "set".into(),
+        "setuid/setgid binaries and file capabilities grant nothing",
+    );
+    let seccomp = seccomp_profile();
+    add(
+        "seccomp",
+        format!(
+            "ward's default profile ({} rules, default EPERM) + TIOCSTI/TIOCLINUX denied",
+            seccomp.syscalls.len()
+        ),
+        "no mount, unshare, setns, ptrace, bpf, keyctl, io_uring...; no typing into the caller's terminal",
+    );
+    let landlock = if host.landlock_abi > 0 {
+        add(
+            "landlock",
+            format!(
+                "ABI {} (requested up to 6): writes only beneath {}{}",
+                host.landlock_abi,
+                writable.join(", "),
+                if host.landlock_abi >= 6 {
+                    "; abstract unix sockets and signals scoped to the sandbox"
+                } else {
+                    ""
+                }
+            ),
+            "a second, mount-independent wall around the writable paths",
+        );
+        Some(ward_sandbox::landlock::Rules {
+            writable: writable.clone(),
+            scope: true,
+            stdio: true,
+        })
+    } else {
+        notes.push("Landlock is not available on this kernel: writes are limited by the read-only mounts only".into());
+        None
+    };
+
+    // Resources.
+    let pids = o.pids.unwrap_or(DEFAULT_PIDS);
+    if pids < 0 {
+        return Err(msg(format!(
+            "--pids {pids}: give a positive number (0 = no limit)"
+        )));
+    }
+    let mut r = LinuxResources::default();
+    let mut limits = Vec::new();
+    let mut rlimits = Vec::new();
+    if pids > 0 {
+        r.pids = Some(LinuxPids { limit: Some(pids) });
+        limits.push(format!("pids.max={pids}"));
+        rlimits.push(Rlimit {
+            kind: "RLIMIT_NPROC".into(),
+            hard: pids as u64,
+            soft: pids as u64,
+        });
+    }
+    if let Some(m) = o.memory {
+        r.memory = Some(LinuxMemory {
+            limit: Some(m),
+            ..LinuxMemory::default()
+        });
+        limits.push(format!("memory={m} bytes"));
+    }
+    if let Some(c) = o.cpus {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(msg(format!(
+                "--cpus {c}: give a positive number (e.g. 0.5, 2)"
+            )));
+        }
+        let period = 100_000u64;
+        r.cpu = Some(LinuxCpu {
+            quota: Some((c * period as f64).round().max(1000.0) as i64),
+            period: Some(period),
+            ..LinuxCpu::default()
+        });
+        limits.push(format!("cpu={c}"));
+    }
+    let cgroups = if o.require_limits {
+        CgroupPolicy::Required
+    } else {
+        CgroupPolicy::BestEffort
+    };
+    add(
+        "cgroups",
+        format!(
+            "{} ({})",
+            limits.join(", "),
+            if o.require_limits {
+                "required"
+            } else {
+                "best effort: a note says when they cannot be applied"
+            }
+        ),
+        "a fork bomb or a memory hog stops at the sandbox, not at the host",
+    );
+    if pids > 0 {
+        add(
+            "rlimits",
+            format!("RLIMIT_NPROC={pids}"),
+            "counted per user namespace: stops fork bombs even where cgroups are not delegated",
+        );
+    }
+    let reaper = Reaper { timeout: o.timeout };
+    add(
+        "process",
+        format!(
+            "runs as pid 2 under a pid-1 reaper that forwards signals{}; dies with ward (PR_SET_PDEATHSIG); stdio {}",
+            o.timeout
+                .map(|t| format!(", kills everything after --timeout {}s (exit 124)", t.as_secs_f64()))
+                .unwrap_or_default(),
+            if o.tty {
+                "on a new pty proxied by ward"
+            } else {
+                "inherited, fds 3+ closed"
+            }
+        ),
+        "Ctrl-C and kill reach the command; nothing outlives the sandbox",
+    );
+
+    let uid_map = vec![IdMapping {
+        container_id: host.uid,
+        host_id: host.uid,
+        size: 1,
+    }];
+    let gid_map = vec![IdMapping {
+        container_id: host.gid,
+        host_id: host.gid,
+        size: 1,
+    }];
+    let spec = Spec {
+        oci_version: "1.2.0".into(),
+        process: Some(Process {
+            terminal: o.tty,
+            user: User {
+                uid: host.uid,
+                gid: host.gid,
+                ..User::default()
+            },
+            args: o.command.clone(),
+            env,
+            cwd: cwd_s,
+            capabilities: Some(caps),
+            rlimits,
+            no_new_privileges: true,
+            ..Process::default()
+        }),
+        root: Some(Root {
+            path: "/".into(),
+            readonly: true,
+        }),
+        hostname: Some("sandbox".into()),
+        mounts,
+        linux: Some(Linux {
+            uid_mappings: uid_map,
+            gid_mappings: gid_map,
+            resources: Some(r),
+            namespaces: namespaces
+                .into_iter()
+                .map(|kind| Namespace { kind, path: None })
+                .collect(),
+            seccomp: Some(seccomp),
+            masked_paths: masked,
+            readonly_paths: READONLY.iter().map(|s| s.to_string()).collect(),
+            ..Linux::default()
+        }),
+        ..Spec::default()
+    };
+    Ok(Plan {
+        spec,
+        extras: Extras {
+            rootfs_recursive_readonly: true,
+            keep_ids: true,
+            keep_death_signal: true,
+            landlock,
+            reaper: Some(reaper),
+        },
+        cgroups,
+        layers,
+        notes,
+    })
+}
+
+/// Runs the plan in the foreground; the exit code is the command's.
+pub fn run(plan: &Plan) -> Result<Ephemeral> {
+    let id = format!("ward-sandbox-{}", std::process::id());
+    crate::lifecycle::run_ephemeral(
+        &id,
+        &plan.spec,
+        Path::new("/"),
+        Path::new("/"),
+        plan.cgroups,
+        plan.extras.clone(),
+    )
+}
+
+/// Whether `e` says that the command does not exist (exit 127, like a shell).
+pub fn is_not_found(e: &Error) -> bool {
+    let s = e.to_string();
+    s.contains("exec: ")
+        && (s.contains("executable file not found") || s.contains("no such executable file"))
+}
