@@ -31,9 +31,26 @@ fn print(s: &str) -> ward_runtime::Result<i32> {
     Ok(0)
 }
 
+/// `--root`, or the default: /run/ward for root, $XDG_RUNTIME_DIR/ward for
+/// anyone else (as runc does for rootless use).
+fn state_root(given: Option<std::path::PathBuf>) -> ward_runtime::Result<std::path::PathBuf> {
+    if let Some(r) = given {
+        return Ok(r);
+    }
+    if nix::unistd::geteuid().is_root() {
+        return Ok("/run/ward".into());
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(d) if !d.is_empty() => Ok(std::path::PathBuf::from(d).join("ward")),
+        _ => Err(ward_runtime::Error::Msg(
+            "--root: not running as root and $XDG_RUNTIME_DIR is not set; give --root DIR".into(),
+        )),
+    }
+}
+
 fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
     let g = Global {
-        root: cli.root.clone(),
+        root: state_root(cli.root.clone())?,
         systemd_cgroup: cli.systemd_cgroup,
         debug: cli.debug,
     };

@@ -23,9 +23,10 @@ pub struct Cli {
     /// Log format: text or json.
     #[arg(long = "log-format", global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Root directory for container state (should be on tmpfs).
-    #[arg(long, global = true, default_value = "/run/ward")]
-    pub root: PathBuf,
+    /// Root directory for container state (should be on tmpfs) [default:
+    /// /run/ward; for a non-root user $XDG_RUNTIME_DIR/ward].
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
     /// Path to criu (accepted for compatibility; checkpointing is not supported).
     #[arg(long, global = true, hide = true)]
     pub criu: Option<String>,

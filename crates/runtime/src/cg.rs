@@ -120,8 +120,11 @@ impl Cgroup {
     pub fn mounts(&self) -> Vec<CgroupMount> {
         let base = std::path::Path::new("/sys/fs/cgroup");
         let unified = is_cgroup2(base);
+        // Rootless: hierarchies without permission were skipped, not created.
+        let skipped = self.mgr.state().skipped;
         self.paths()
             .into_iter()
+            .filter(|p| !skipped.contains(p) && p.is_dir())
             .filter_map(|p| {
                 let rel = p.strip_prefix(base).ok()?;
                 let name = if unified {

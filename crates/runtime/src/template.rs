@@ -66,14 +66,22 @@ pub fn default_spec(rootless: bool) -> Value {
         }
     });
     if rootless {
+        // The caller is mapped to root inside. Unlike runc's rootless
+        // template, the network namespace stays (only `lo`: a rootless
+        // container gets no host network unless it asks), so sysfs can
+        // still be mounted fresh; the device cgroup rules go (an
+        // unprivileged user cannot write them).
         let uid = nix::unistd::geteuid().as_raw();
         let gid = nix::unistd::getegid().as_raw();
         spec["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": uid, "size": 1}]);
         spec["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": gid, "size": 1}]);
-        spec["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}, {"type": "user"}]);
-        spec["linux"].as_object_mut().map(|l| l.remove("resources"));
-        // sysfs can't be mounted without owning the network namespace.
-        spec["mounts"][5] = json!({"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+        if let Some(ns) = spec["linux"]["namespaces"].as_array_mut() {
+            ns.push(json!({"type": "user"}));
+        }
+        if let Some(l) = spec["linux"].as_object_mut() {
+            l.remove("resources");
+        }
+        // gid=5 (tty) is not mapped in a single-id user namespace.
         spec["mounts"][2]["options"] = json!([
             "nosuid",
             "noexec",
