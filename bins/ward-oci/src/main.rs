@@ -74,6 +74,12 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
             format,
             ps_args,
         } => print(&lifecycle::ps(&g, &id, format == Format::Json, &ps_args)?),
+        Command::Exec(e) if !e.cgroup.is_empty() => Err(ward_runtime::Error::Msg(
+            "exec --cgroup: running in a sub-cgroup is not supported by ward yet".into(),
+        )),
+        Command::Exec(e) if e.pidfd_socket.is_some() => Err(ward_runtime::Error::Msg(
+            "exec --pidfd-socket is not supported by ward yet".into(),
+        )),
         Command::Exec(e) => lifecycle::exec(
             &g,
             &ExecOpts {

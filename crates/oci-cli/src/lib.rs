@@ -9,7 +9,8 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "ward-oci",
-    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.2.0"),
+    // runc's shape ("NAME version X", "commit:", "spec:"): Docker parses it.
+    version = concat!("version ", env!("CARGO_PKG_VERSION"), "\ncommit: v", env!("CARGO_PKG_VERSION"), "\nspec: 1.2.0"),
     about = "ward's OCI runtime: runc's command line, every hardening layer on",
     disable_version_flag = true
 )]
