@@ -60,6 +60,17 @@ pub fn send_master(socket: BorrowedFd<'_>, master: BorrowedFd<'_>) -> Result<()>
     Ok(())
 }
 
+/// A new session without a controlling terminal, for a process that has
+/// none of its own. TIOCSTI (CVE-2017-5226) pushes input into a terminal
+/// only for a process whose controlling terminal it is (or with
+/// CAP_SYS_ADMIN): a container given the caller's terminal as stdin can then
+/// read and write it, but not type commands into the caller's shell.
+pub fn new_session() -> Result<()> {
+    nix::unistd::setsid()
+        .layer("console", || "setsid".into())
+        .map(drop)
+}
+
 /// Makes the slave the controlling terminal and stdio of this process.
 pub fn become_tty(slave: &OwnedFd, size: Option<ConsoleSize>) -> Result<()> {
     nix::unistd::setsid().layer("console", || "setsid".into())?;
