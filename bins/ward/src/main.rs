@@ -15,6 +15,11 @@ const EXIT_WARD_ERROR: u8 = 125;
 /// Exit code when the command does not exist (as a shell does).
 const EXIT_NOT_FOUND: u8 = 127;
 
+/// The sandbox's seccomp profile compiled by build.rs (empty when not).
+const SECCOMP_BPF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/seccomp.bpf"));
+const SECCOMP_FLAGS: &str = include_str!(concat!(env!("OUT_DIR"), "/seccomp.flags"));
+const SECCOMP_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/seccomp.json"));
+
 #[derive(Parser)]
 #[command(
     name = "ward",
@@ -193,7 +198,15 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
             eprintln!("ward sandbox: {:<13} {} — {}", l.layer, l.detail, l.why);
         }
     }
-    let result = sandbox::run(&plan);
+    let precompiled = SECCOMP_FLAGS
+        .parse()
+        .ok()
+        .map(|flags| sandbox::Precompiled {
+            bpf: SECCOMP_BPF,
+            flags,
+            profile_json: SECCOMP_JSON,
+        });
+    let result = sandbox::run(&plan, precompiled);
     let mut notes = plan.notes.clone();
     let code = match &result {
         Ok(r) => {

@@ -879,7 +879,9 @@ pub struct Ephemeral {
 /// registered under `--root`, nothing outlives the process (`ward sandbox`).
 /// `rootfs` and `bundle` are absolute host paths. The caller's stdio is
 /// the process's stdio (a terminal is proxied when `process.terminal`).
-/// `extras` are the sandbox-only layers (`ward sandbox`).
+/// `extras` are the sandbox-only layers (`ward sandbox`);
+/// `precompiled_seccomp` is linux.seccomp compiled ahead of time (BPF and
+/// flags), which the caller vouches for.
 pub fn run_ephemeral(
     id: &str,
     spec: &Spec,
@@ -887,6 +889,7 @@ pub fn run_ephemeral(
     bundle: &Path,
     cgroups: CgroupPolicy,
     extras: ward_sandbox::extras::Extras,
+    precompiled_seccomp: Option<(Vec<u8>, u32)>,
 ) -> Result<Ephemeral> {
     ward_spec::validate::validate(spec, true)?;
     check_unsupported(spec)?;
@@ -895,7 +898,10 @@ pub fn run_ephemeral(
         systemd_cgroup: false,
         debug: false,
     };
-    let seccomp = compile_seccomp(&g, spec)?;
+    let seccomp = match precompiled_seccomp {
+        Some(program) => Some(program),
+        None => compile_seccomp(&g, spec)?,
+    };
     let process = spec.process.clone().unwrap_or_default();
     let mut report = Ephemeral::default();
     let cgroup = match cg::open(spec, id, false).and_then(|c| c.create(spec).map(|()| c)) {

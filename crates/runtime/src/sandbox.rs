@@ -12,11 +12,14 @@ use std::time::Duration;
 
 use ward_sandbox::extras::{Extras, Reaper};
 use ward_spec::resources::{LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
-use ward_spec::seccomp::{Action, Arg, LinuxSeccomp, Syscall};
 use ward_spec::{
     Capabilities, IdMapping, Linux, Mount, Namespace, NamespaceType, Process, Rlimit, Root, Spec,
     User,
 };
+
+#[path = "sandbox_seccomp.rs"]
+mod seccomp;
+pub use seccomp::seccomp_profile;
 
 use crate::lifecycle::{CgroupPolicy, Ephemeral};
 use crate::{msg, Error, Result};
@@ -87,11 +90,6 @@ const READONLY: &[&str] = &[
     "/proc/sys",
     "/proc/sysrq-trigger",
 ];
-
-/// ioctls that push input into a terminal (TIOCSTI: CVE-2017-5226 and its
-/// siblings) or copy/paste on a virtual console (TIOCLINUX).
-const TIOCSTI: u64 = 0x5412;
-const TIOCLINUX: u64 = 0x541C;
 
 /// The flags of `ward sandbox`.
 #[derive(Debug, Clone, Default)]
@@ -251,44 +249,6 @@ fn bind(path: &str, writable: bool) -> Mount {
         ]),
         ..Mount::default()
     }
-}
-
-/// ward's default seccomp profile without TIOCSTI and TIOCLINUX.
-///
-/// libseccomp lets an unconditional allow win over a conditional deny of
-/// the same syscall, so `ioctl` leaves the allowlist and comes back as
-/// rules that allow every command whose low 32 bits (the kernel reads an
-/// `unsigned int`: 0x1_0000_5412 is TIOCSTI too) differ from both: one
-/// rule per bit on which the two agree, plus the other patterns of the
-/// three bits on which they differ. Everything else meets the default
-/// action, EPERM.
-pub fn seccomp_profile() -> LinuxSeccomp {
-    let mut p = ward_seccomp::default_profile();
-    for rule in &mut p.syscalls {
-        if rule.action == Action::Allow && rule.args.is_empty() {
-            rule.names.retain(|n| n != "ioctl");
-        }
-    }
-    let differ = TIOCSTI ^ TIOCLINUX;
-    for bit in (0..32).map(|b| 1u64 << b).filter(|b| differ & b == 0) {
-        p.syscalls.push(
-            Syscall::new(["ioctl"], Action::Allow).with_arg(Arg::masked_eq(1, bit, !TIOCSTI & bit)),
-        );
-    }
-    let mut v = differ;
-    loop {
-        // Every sub-pattern of the differing bits but the two commands'.
-        if v != TIOCSTI & differ && v != TIOCLINUX & differ {
-            p.syscalls.push(
-                Syscall::new(["ioctl"], Action::Allow).with_arg(Arg::masked_eq(1, differ, v)),
-            );
-        }
-        if v == 0 {
-            break;
-        }
-        v = (v - 1) & differ;
-    }
-    p
 }
 
 /// A user mount of the plan, before ordering.
@@ -839,9 +799,29 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
     })
 }
 
-/// Runs the plan in the foreground; the exit code is the command's.
-pub fn run(plan: &Plan) -> Result<Ephemeral> {
+/// A seccomp program compiled ahead of time (bins/ward/build.rs): BPF,
+/// flags, and the JSON of the profile it was compiled from.
+pub struct Precompiled<'a> {
+    pub bpf: &'a [u8],
+    pub flags: u32,
+    pub profile_json: &'a str,
+}
+
+/// Runs the plan in the foreground; the exit code is the command's. A
+/// precompiled seccomp program is used only when it was compiled from
+/// exactly the profile of the plan.
+pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemeral> {
     let id = format!("ward-sandbox-{}", std::process::id());
+    let profile = plan.spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
+    let program = match (precompiled, profile) {
+        (Some(p), Some(profile))
+            if !p.bpf.is_empty()
+                && serde_json::to_string(profile).is_ok_and(|j| j == p.profile_json) =>
+        {
+            Some((p.bpf.to_vec(), p.flags))
+        }
+        _ => None,
+    };
     crate::lifecycle::run_ephemeral(
         &id,
         &plan.spec,
@@ -849,6 +829,7 @@ pub fn run(plan: &Plan) -> Result<Ephemeral> {
         Path::new("/"),
         plan.cgroups,
         plan.extras.clone(),
+        program,
     )
 }
 

@@ -215,9 +215,18 @@ fn child(
 ) -> Result<Infallible> {
     ward_sys::process::set_parent_death_signal(libc::SIGKILL)
         .layer("init", || "PR_SET_PDEATHSIG".into())?;
-    ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
+    // An unprivileged runtime writes our id maps through /proc/PID, whose
+    // files turn root's once we are non-dumpable: with a new user namespace
+    // (fast path) stay dumpable until the maps are written, as runc does.
+    let maps_pending = fast && ns.is_new(NamespaceType::User);
+    if !maps_pending {
+        ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
+    }
     // Wait until the parent has put us in the cgroup and written the maps.
     let mut host_pid = expect_go(ch)?;
+    if maps_pending {
+        ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
+    }
     let new_userns = ns.is_new(NamespaceType::User);
     if !fast {
         ns.join_all()?;
@@ -381,9 +390,8 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     privileges::limits(p)?;
 
     // 7. Who the process is, where it starts, what it runs.
-    match &tty {
-        Some(slave) => console::become_tty(slave, p.console_size)?,
-        None => console::new_session()?,
+    if let Some(slave) = &tty {
+        console::become_tty(slave, p.console_size)?;
     }
     drop(new_root);
     if let Some(prog) = init.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
@@ -566,7 +574,6 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         console::become_tty(&slave, p.console_size)?;
         Some(slave)
     } else {
-        console::new_session()?;
         None
     };
     let root = std::fs::OpenOptions::new()

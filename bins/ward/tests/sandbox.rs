@@ -1,0 +1,677 @@
+//! `ward sandbox`: every default proven from inside the sandbox, as root and
+//! as an unprivileged user (setpriv to nobody), plus bad input.
+//!
+//! The unprivileged variants print `SKIP: reason` and pass when this host
+//! does not allow unprivileged user namespaces. Tests that need cgroups
+//! (memory) run as root only; the fork-bomb test runs in both modes (as
+//! root the cgroup pids.max stops it, as nobody RLIMIT_NPROC does).
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const WARD: &str = env!("CARGO_BIN_EXE_ward");
+const NOBODY: u32 = 65534;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    Root,
+    Nobody,
+}
+
+/// Why the unprivileged mode cannot run here, if it cannot.
+fn unprivileged_unavailable() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("the tests must start as root to switch to nobody".into());
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .args(["unshare", "--user", "true"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!(
+            "unprivileged user namespaces are not available: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Some(format!("setpriv/unshare not runnable: {e}")),
+    }
+}
+
+/// Skips (returns true) when `mode` cannot run on this host.
+fn skip(mode: Mode) -> bool {
+    if mode == Mode::Nobody {
+        if let Some(why) = unprivileged_unavailable() {
+            println!("SKIP: {why}");
+            return true;
+        }
+    }
+    if mode == Mode::Root && !nix::unistd::geteuid().is_root() {
+        println!("SKIP: not running as root");
+        return true;
+    }
+    false
+}
+
+/// A scratch directory in /tmp that the mode's user owns.
+fn scratch(mode: Mode) -> PathBuf {
+    scratch_in(&std::env::temp_dir(), mode)
+}
+
+fn scratch_in(base: &Path, mode: Mode) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = base.join(format!(
+        "ward-sbx-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    if mode == Mode::Nobody {
+        std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).expect("chown scratch");
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// `ward ARGS` as `mode`'s user, with HOME pointing at `home` (or unset).
+fn ward(mode: Mode) -> Command {
+    let mut c = match mode {
+        Mode::Root => Command::new(WARD),
+        Mode::Nobody => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                WARD,
+            ]);
+            c
+        }
+    };
+    c.current_dir("/");
+    c.env_remove("HOME");
+    c.stdin(Stdio::null());
+    c
+}
+
+/// /bin/sh as `mode`'s user.
+fn shell(mode: Mode) -> Command {
+    let mut c = match mode {
+        Mode::Root => Command::new("/bin/sh"),
+        Mode::Nobody => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "/bin/sh",
+            ]);
+            c
+        }
+    };
+    c.current_dir("/").stdin(Stdio::null());
+    c
+}
+
+fn run(mode: Mode, args: &[&str]) -> Output {
+    ward(mode).args(args).output().expect("running ward")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `sh -c script` in a default sandbox; returns (code, stdout, stderr).
+fn sh(mode: Mode, flags: &[&str], script: &str) -> (i32, String, String) {
+    let mut args = vec!["sandbox"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["--", "/bin/sh", "-c", script]);
+    let o = run(mode, &args);
+    (
+        o.status.code().unwrap_or(-1),
+        text(&o.stdout),
+        text(&o.stderr),
+    )
+}
+
+fn status_field(status: &str, name: &str) -> String {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("{name} missing from /proc/self/status:\n{status}"))
+}
+
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn as_root() {
+                if !skip(Mode::Root) {
+                    ($body)(Mode::Root);
+                }
+            }
+            #[test]
+            fn as_nobody() {
+                if !skip(Mode::Nobody) {
+                    ($body)(Mode::Nobody);
+                }
+            }
+        }
+    };
+}
+
+both!(host_write_fails, |mode: Mode| {
+    let dir = scratch(mode);
+    let d = dir.display();
+    let (code, out, err) = sh(
+        mode,
+        &[],
+        &format!("echo x > {d}/f && echo WROTE; echo x > /etc/ward-sbx-probe && echo WROTE-ETC; echo done"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("WROTE"), "a host write succeeded: {out}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(!dir.join("f").exists());
+    assert!(!Path::new("/etc/ward-sbx-probe").exists());
+});
+
+both!(rw_path_works, |mode: Mode| {
+    let dir = scratch(mode);
+    let d = dir.display().to_string();
+    let (code, _, err) = sh(mode, &["--rw", &d], &format!("echo hello > {d}/f"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("f")).expect("written"),
+        "hello\n"
+    );
+    // --ro shows it but does not let it change.
+    let (code, out, err) = sh(mode, &["--ro", &d], &format!("cat {d}/f; echo y > {d}/f"));
+    assert_ne!(code, 0);
+    assert_eq!(out, "hello\n");
+    assert!(err.contains("Read-only file system"), "{err}");
+});
+
+both!(only_loopback, |mode: Mode| {
+    let (code, out, err) = sh(mode, &[], "cat /proc/net/dev");
+    assert_eq!(code, 0, "{err}");
+    let ifaces: Vec<&str> = out
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(ifaces, ["lo"], "{out}");
+    // --net shares the host's interfaces.
+    let (code, out, _) = sh(mode, &["--net"], "cat /proc/net/dev");
+    assert_eq!(code, 0);
+    let host = std::fs::read_to_string("/proc/net/dev").expect("host /proc/net/dev");
+    assert_eq!(out.lines().count(), host.lines().count(), "{out}");
+});
+
+both!(no_caps_no_new_privs_seccomp, |mode: Mode| {
+    let (code, status, err) = sh(mode, &[], "cat /proc/self/status");
+    assert_eq!(code, 0, "{err}");
+    for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(status_field(&status, cap), "0000000000000000", "{cap}");
+    }
+    assert_eq!(status_field(&status, "NoNewPrivs"), "1");
+    assert_eq!(status_field(&status, "Seccomp"), "2");
+    let uid = if mode == Mode::Root { "0" } else { "65534" };
+    assert!(status_field(&status, "Uid").starts_with(uid), "{status}");
+});
+
+both!(mount_unshare_ptrace_denied, |mode: Mode| {
+    let (code, _, err) = sh(mode, &[], "busybox mount -t tmpfs none /tmp");
+    assert_ne!(code, 0, "mount succeeded: {err}");
+    let (code, _, err) = sh(mode, &[], "busybox unshare -U -r true");
+    assert_ne!(code, 0, "unshare succeeded");
+    assert!(err.contains("Operation not permitted"), "{err}");
+    let (code, _, err) = sh(mode, &[], "strace -o /dev/null /bin/true");
+    assert_ne!(code, 0, "ptrace succeeded");
+    assert!(err.contains("Operation not permitted"), "{err}");
+    // TIOCSTI (typing into the caller's terminal) is refused by seccomp
+    // before the kernel looks at the fd (ENOTTY would mean it got through),
+    // also with bits above 32 set.
+    let (code, out, err) = sh(
+        mode,
+        &[],
+        r#"perl -e 'my $c="x"; for my $cmd (0x5412, 0x5412 | (1<<32), 0x5413) { ioctl(STDIN, $cmd, $c) or print "$!\n" }'"#,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "Operation not permitted",
+            "Operation not permitted",
+            "Inappropriate ioctl for device"
+        ]
+    );
+});
+
+both!(fork_loop_stops_at_pids_limit, |mode: Mode| {
+    // A subshell forks 40 background sleeps against a limit of 16 and dies
+    // when fork fails; the shell then counts the processes with builtins
+    // only (no fork left). As root the cgroup's pids.max stops the loop,
+    // as nobody RLIMIT_NPROC (counted inside the sandbox's user namespace).
+    let (code, out, err) = sh(
+        mode,
+        &["--pids", "16"],
+        "(for i in $(seq 40); do sleep 30 & done) 2>/dev/null; \
+         n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo $n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let n: usize = out.trim().parse().unwrap_or_else(|_| panic!("{out}"));
+    assert!(n <= 16, "{n} processes with --pids 16");
+    assert!(n >= 8, "the loop did not run: {n}");
+});
+
+both!(exit_codes_and_signals_propagate, |mode: Mode| {
+    assert_eq!(sh(mode, &[], "exit 42").0, 42);
+    assert_eq!(sh(mode, &[], "kill -KILL $$").0, 137);
+    assert_eq!(sh(mode, &[], "kill -TERM $$").0, 143);
+    // A signal to ward reaches the command (which is pid 2 under a reaper,
+    // so even a command without a handler dies of SIGTERM).
+    let mut child = ward(mode)
+        .args(["sandbox", "--", "sleep", "30"])
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(500));
+    // setpriv execs ward: the pid is ward's in both modes.
+    let ward_pid = child.id();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(ward_pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("kill");
+    let t = Instant::now();
+    let st = child.wait().expect("wait");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(st.code(), Some(143));
+});
+
+both!(timeout_kills_with_124, |mode: Mode| {
+    let t = Instant::now();
+    let o = run(mode, &["sandbox", "--timeout", "1", "--", "sleep", "30"]);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(124));
+    assert!(text(&o.stderr).contains("--timeout"), "{}", text(&o.stderr));
+});
+
+both!(only_stdio_fds_are_open, |mode: Mode| {
+    // fd 7 is open (not close-on-exec) in ward's caller: it must not leak.
+    let cmd = format!(
+        "exec 7</etc/hostname; exec {} sandbox -- /bin/sh -c 'ls /proc/$$/fd'",
+        WARD
+    );
+    let mut c = match mode {
+        Mode::Root => Command::new("/bin/sh"),
+        Mode::Nobody => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "/bin/sh",
+            ]);
+            c
+        }
+    };
+    let o = c
+        .args(["-c", &cmd])
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let fds: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(fds, ["0", "1", "2"]);
+});
+
+both!(environment_is_cleared, |mode: Mode| {
+    let o = ward(mode)
+        .env("WARD_TEST_SECRET", "hunter2")
+        .env("WARD_TEST_KEEP", "kept")
+        .env("LANG", "C.UTF-8")
+        .args([
+            "sandbox",
+            "--keep-env",
+            "WARD_TEST_KEEP",
+            "--env",
+            "ADDED=1",
+            "--",
+            "env",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let env = text(&o.stdout);
+    assert!(!env.contains("hunter2"), "{env}");
+    assert!(env.lines().any(|l| l == "WARD_TEST_KEEP=kept"), "{env}");
+    assert!(env.lines().any(|l| l == "ADDED=1"), "{env}");
+    assert!(env.lines().any(|l| l == "LANG=C.UTF-8"), "{env}");
+    assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+});
+
+both!(home_and_run_are_hidden, |mode: Mode| {
+    // Not under /tmp, which is hidden anyway.
+    let home = scratch_in(Path::new(env!("CARGO_TARGET_TMPDIR")), mode);
+    std::fs::write(home.join("id_rsa"), "secret").expect("write");
+    let h = home.display().to_string();
+    let o = ward(mode)
+        .env("HOME", &h)
+        .args([
+            "sandbox",
+            "--",
+            "/bin/sh",
+            "-c",
+            &format!("ls -A {h} /run; echo x > {h}/scratch && echo home-writable"),
+        ])
+        .output()
+        .expect("run");
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(!out.contains("id_rsa"), "{out}");
+    assert!(out.contains("home-writable"), "{out}");
+    assert!(
+        !home.join("scratch").exists(),
+        "a write to ~ reached the host"
+    );
+    // --ro re-exposes it.
+    let o = ward(mode)
+        .env("HOME", &h)
+        .args(["sandbox", "--ro", &h, "--", "cat", &format!("{h}/id_rsa")])
+        .output()
+        .expect("run");
+    assert_eq!(text(&o.stdout), "secret");
+});
+
+both!(
+    landlock_denies_writes_outside_allowed_paths,
+    |mode: Mode| {
+        if ward_sys_landlock_abi() == 0 {
+            println!("SKIP: no Landlock on this kernel");
+            return;
+        }
+        // /proc/self/comm is writable by its owner and on a writable mount:
+        // only Landlock stops it.
+        let (code, out, err) = sh(
+            mode,
+            &[],
+            "echo x > /proc/self/comm && echo WROTE; echo x > /tmp/t && echo TMP",
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains("WROTE"), "{out}");
+        assert!(err.contains("Permission denied"), "{err}");
+        assert!(out.contains("TMP"), "{out}");
+        // Reopening ward's own stdout by path still works (a file of the
+        // caller's, outside every writable path).
+        let dir = scratch(mode);
+        let cmd = format!(
+            "exec {WARD} sandbox -- /bin/sh -c 'echo via-path > /dev/stdout' > {}/out",
+            dir.display()
+        );
+        let o = shell(mode).args(["-c", &cmd]).output().expect("run");
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("out")).expect("out"),
+            "via-path\n"
+        );
+    }
+);
+
+fn ward_sys_landlock_abi() -> i64 {
+    let o = run(Mode::Root, &["sandbox", "--json", "--", "true"]);
+    let report: serde_json::Value =
+        serde_json::from_str(text(&o.stderr).trim()).expect("--json report");
+    report["landlock_abi"].as_i64().unwrap_or(0)
+}
+
+both!(dies_with_its_parent, |mode: Mode| {
+    let marker = format!("31.{}", std::process::id());
+    let mut child = ward(mode)
+        .args(["sandbox", "--", "sleep", &marker])
+        .spawn()
+        .expect("spawn");
+    let find = || {
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .flatten()
+            .any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .map(|c| text(&c).contains(&marker) && text(&c).starts_with("sleep"))
+                    .unwrap_or(false)
+            })
+    };
+    let t = Instant::now();
+    while !find() {
+        assert!(t.elapsed() < Duration::from_secs(10), "sleep never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL ward");
+    let _ = child.wait();
+    let t = Instant::now();
+    while find() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the sandbox outlived ward"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+});
+
+#[test]
+fn memory_hog_is_killed() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let o = run(
+        Mode::Root,
+        &[
+            "sandbox",
+            "--memory",
+            "32m",
+            "--require-limits",
+            "--",
+            "perl",
+            "-e",
+            "my $x = 'a' x (256*1024*1024); print qq(survived\\n)",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(137), "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains("survived"));
+}
+
+#[test]
+fn json_report_lists_layers_and_cgroups() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let o = run(Mode::Root, &["sandbox", "--json", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_str(text(&o.stderr).trim()).expect("JSON");
+    assert_eq!(r["exit_code"], 0);
+    let layers: Vec<&str> = r["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .filter_map(|l| l["layer"].as_str())
+        .collect();
+    for want in [
+        "namespaces",
+        "rootfs",
+        "seccomp",
+        "capabilities",
+        "cgroups",
+        "env",
+    ] {
+        assert!(layers.contains(&want), "{want} missing: {layers:?}");
+    }
+    assert!(
+        !r["cgroup_paths"].as_array().expect("paths").is_empty(),
+        "{r}"
+    );
+    // --explain: one line per layer, on stderr.
+    let o = run(Mode::Root, &["sandbox", "--explain", "--", "true"]);
+    assert!(text(&o.stderr).lines().count() >= layers.len());
+}
+
+#[test]
+fn unprivileged_without_cgroups_says_so() {
+    if skip(Mode::Nobody) {
+        return;
+    }
+    let o = run(Mode::Nobody, &["sandbox", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = text(&o.stderr);
+    if err.contains("note:") {
+        assert!(err.contains("cgroup"), "{err}");
+        let o = run(Mode::Nobody, &["sandbox", "--require-limits", "--", "true"]);
+        assert_eq!(o.status.code(), Some(125));
+        assert!(text(&o.stderr).contains("cgroups"), "{}", text(&o.stderr));
+    }
+}
+
+#[test]
+fn profile_file_sets_flags() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let dir = scratch(Mode::Root);
+    let d = dir.display();
+    let profile = dir.join("p.toml");
+    std::fs::write(
+        &profile,
+        format!("rw = [\"{d}\"]\nenv = [\"FROM_PROFILE=1\"]\npids = 64\n"),
+    )
+    .expect("write");
+    let o = run(
+        Mode::Root,
+        &[
+            "sandbox",
+            "--profile",
+            &profile.display().to_string(),
+            "--",
+            "/bin/sh",
+            "-c",
+            &format!("echo $FROM_PROFILE > {d}/out"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out")).expect("out"),
+        "1\n"
+    );
+    std::fs::write(&profile, "rw = []\nnetwork = true\n").expect("write");
+    let o = run(
+        Mode::Root,
+        &[
+            "sandbox",
+            "--profile",
+            &profile.display().to_string(),
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(125));
+    assert!(text(&o.stderr).contains("network"), "{}", text(&o.stderr));
+}
+
+// Bad input.
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let o = Command::new(WARD)
+        .args(["sandbox", "--bogus", "--", "true"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--bogus"));
+}
+
+#[test]
+fn no_command_is_a_usage_error() {
+    let o = Command::new(WARD).args(["sandbox"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let o = Command::new(WARD)
+        .args(["sandbox", "--net", "--"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
+
+#[test]
+fn nonexistent_rw_path_names_the_flag() {
+    let o = Command::new(WARD)
+        .args(["sandbox", "--rw", "/nonexistent/ward-test", "--", "true"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(125));
+    let err = text(&o.stderr);
+    assert!(err.contains("--rw /nonexistent/ward-test"), "{err}");
+    assert!(err.contains("No such file"), "{err}");
+}
+
+#[test]
+fn bad_values_name_the_flag() {
+    for (args, flag) in [
+        (vec!["--memory", "lots"], "--memory"),
+        (vec!["--env", "NOEQUALS"], "--env"),
+        (vec!["--timeout=-1"], "--timeout"),
+        (vec!["--cpus", "0"], "--cpus"),
+    ] {
+        let mut a = vec!["sandbox"];
+        a.extend(args);
+        a.extend(["--", "true"]);
+        let o = Command::new(WARD).args(&a).output().expect("run");
+        assert_ne!(o.status.code(), Some(0), "{a:?}");
+        assert!(text(&o.stderr).contains(flag), "{a:?}: {}", text(&o.stderr));
+    }
+}
+
+both!(command_not_found_is_127, |mode: Mode| {
+    let o = run(mode, &["sandbox", "--", "ward-no-such-command"]);
+    assert_eq!(o.status.code(), Some(127));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("ward-no-such-command: command not found"),
+        "{err}"
+    );
+    // A path that does not exist, too.
+    let o = run(mode, &["sandbox", "--", "/nonexistent/cmd"]);
+    assert_eq!(o.status.code(), Some(127), "{}", text(&o.stderr));
+});
+
+#[test]
+fn stdin_passes_through() {
+    let mut c = Command::new(WARD)
+        .args(["sandbox", "--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = c.stdin.take().expect("stdin");
+        stdin.write_all(b"through the sandbox\n").expect("write");
+    }
+    let mut out = String::new();
+    c.stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    assert!(c.wait().expect("wait").success());
+    assert_eq!(out, "through the sandbox\n");
+}
