@@ -390,8 +390,9 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     privileges::limits(p)?;
 
     // 7. Who the process is, where it starts, what it runs.
-    if let Some(slave) = &tty {
-        console::become_tty(slave, p.console_size)?;
+    match &tty {
+        Some(slave) => console::become_tty(slave, p.console_size)?,
+        None => console::new_session()?,
     }
     drop(new_root);
     if let Some(prog) = init.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
@@ -574,6 +575,7 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         console::become_tty(&slave, p.console_size)?;
         Some(slave)
     } else {
+        console::new_session()?;
         None
     };
     let root = std::fs::OpenOptions::new()
