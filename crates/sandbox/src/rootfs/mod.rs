@@ -4,6 +4,7 @@
 //! RESOLVE_IN_ROOT from an fd on the rootfs, never by joining strings, so no
 //! symlink planted in an image can send a mount or a device node to the host.
 
+pub mod copyup;
 pub mod dev;
 pub mod masked;
 pub mod mounts;

@@ -28,6 +28,8 @@ pub struct Options {
     pub propagation: Option<(u64, bool)>,
     /// Filesystem options for fsconfig: key and optional value.
     pub data: Vec<(String, Option<String>)>,
+    /// `tmpcopyup`: fill the new tmpfs with what it covers.
+    pub copy_up: bool,
 }
 
 /// Splits OCI mount options (`["nosuid", "mode=755", "rbind"]`).
@@ -75,7 +77,7 @@ pub fn parse_options(opts: &[String]) -> Result<Options> {
                     format!("option {opt:?} (id-mapped mounts) is not supported yet"),
                 ))
             }
-            "tmpcopyup" => return Err(err("mounts", "option \"tmpcopyup\" is not supported yet")),
+            "tmpcopyup" => o.copy_up = true,
             other => match other.split_once('=') {
                 Some((k, v)) => o.data.push((k.to_string(), Some(v.to_string()))),
                 None => o.data.push((other.to_string(), None)),
@@ -151,10 +153,30 @@ fn mount_one(
         return propagate(&tree, &opts);
     } else if kind == "cgroup" {
         return mount_cgroups(root, mnt, &opts, cgroups);
+    } else if opts.copy_up {
+        if kind != "tmpfs" {
+            return Err(err(
+                "mounts",
+                format!("option tmpcopyup is for tmpfs mounts, not {kind:?}"),
+            ));
+        }
+        // Writable until the copy is done; `ro` is applied after it.
+        let writable = Options {
+            set: opts.set & !m::MOUNT_ATTR_RDONLY,
+            ..opts.clone()
+        };
+        new_fs(kind, mnt.source.as_deref(), &writable)?
     } else {
         new_fs(kind, mnt.source.as_deref(), &opts)?
     };
     let target = create_in(root, &mnt.destination, true)?;
+    if opts.copy_up {
+        super::copyup::copy_up(target.as_fd(), tree.as_fd())?;
+        if opts.set & m::MOUNT_ATTR_RDONLY != 0 {
+            m::mount_setattr(tree.as_fd(), false, m::MOUNT_ATTR_RDONLY, 0, 0)
+                .layer("mounts", || "tmpfs read-only after tmpcopyup".into())?;
+        }
+    }
     if matches!(kind, "proc" | "sysfs") || is_dev(&mnt.destination) {
         // proc and sysfs must land on a real directory of the rootfs: a
         // symlink there is how CVE-2019-19921 redirected them.
