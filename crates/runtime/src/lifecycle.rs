@@ -117,10 +117,8 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
     };
     let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
         .map_err(|e| msg(format!("linux.seccomp: {e}")))?;
-    if f.needs_listener {
-        return Err(msg(
-            "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by this build yet",
-        ));
+    if f.needs_listener && profile.listener_path.as_deref().is_none_or(str::is_empty) {
+        return Err(msg("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the agent's unix socket)"));
     }
     if g.debug && !f.unknown_syscalls.is_empty() {
         crate::log::debug(&format!(
@@ -129,6 +127,36 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
         ));
     }
     Ok(Some((f.bpf, f.flags)))
+}
+
+/// Hands a seccomp notify listener to the agent at `listenerPath`, with the
+/// runtime-spec's container process state (`fds: ["seccompFd"]`).
+fn send_listener(
+    spec: &Spec,
+    state: &str,
+    pid: i32,
+    listener: OwnedFd,
+) -> ward_sandbox::Result<()> {
+    let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
+    let path = seccomp
+        .and_then(|s| s.listener_path.clone())
+        .unwrap_or_default();
+    let state: serde_json::Value = serde_json::from_str(state).unwrap_or_default();
+    let msg = serde_json::json!({
+        "ociVersion": spec.oci_version,
+        "fds": ["seccompFd"],
+        "pid": pid,
+        "metadata": seccomp.and_then(|s| s.listener_metadata.clone()).unwrap_or_default(),
+        "state": state,
+    });
+    let sock = UnixStream::connect(&path).map_err(|e| {
+        ward_sandbox::err(
+            "seccomp",
+            format!("linux.seccomp.listenerPath {path:?}: {e}"),
+        )
+    })?;
+    ward_sys::socket::send_with_fd(sock.as_fd(), msg.to_string().as_bytes(), listener.as_fd())
+        .map_err(|e| ward_sandbox::err("seccomp", format!("sending the listener to {path:?}: {e}")))
 }
 
 /// The state hooks get on stdin (no pid once the container has stopped, as runc).
@@ -153,6 +181,11 @@ struct Parent<'a> {
 }
 
 impl ParentSide for Parent<'_> {
+    fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+        let st = state_json(self.id, pid, Status::Creating, self.bundle, self.spec);
+        send_listener(self.spec, &st, pid, listener)
+    }
+
     fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
         if self.cloned_into {
             return Ok(());
@@ -829,18 +862,23 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
                 .ctx(|| "opening /proc".into())?,
         ),
     };
-    struct Join<'a>(&'a Cgroup);
+    struct Join<'a>(&'a Cgroup, &'a Saved);
     impl ParentSide for Join<'_> {
         fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
             self.0
                 .add(pid)
                 .map_err(|e| ward_sandbox::err("cgroups", e.to_string()))
         }
+        fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+            let s = self.1;
+            let st = state_json(&s.id, s.pid, Status::Running, &s.bundle, &s.spec);
+            send_listener(&s.spec, &st, pid, listener)
+        }
         fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
             Ok(())
         }
     }
-    let spawned = ward_sandbox::spawn_exec(&e, &mut Join(&cgroup))?;
+    let spawned = ward_sandbox::spawn_exec(&e, &mut Join(&cgroup, &s))?;
     drop(e);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),

@@ -150,7 +150,7 @@ pub fn features() -> Value {
             "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false},
             "seccomp": {
                 "enabled": true,
-                "actions": Action::ALL.iter().filter(|a| **a != Action::Notify).map(|a| a.as_str()).collect::<Vec<_>>(),
+                "actions": Action::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
                 "operators": Operator::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
                 "archs": Arch::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
                 "knownFlags": Flag::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),

@@ -5,7 +5,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{err, Context, Result};
@@ -21,6 +21,9 @@ pub enum ToParent {
     NeedHooks,
     /// Set-up is complete; the init waits for `start`.
     Ready,
+    /// The seccomp notify listener (attached as SCM_RIGHTS) for the agent
+    /// at linux.seccomp.listenerPath.
+    SeccompListener,
     /// Set-up failed.
     Failed { msg: String },
 }
@@ -66,23 +69,43 @@ impl Channel {
 
     /// Receives one message; `None` when the other side closed the socket.
     pub fn recv<T: DeserializeOwned>(&self) -> Result<Option<T>> {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = loop {
-            match recv(
-                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-                &mut buf,
-                MsgFlags::empty(),
-            ) {
-                Err(nix::errno::Errno::EINTR) => continue,
-                r => break r.layer("handshake", || "receiving from the other side".into())?,
-            }
-        };
-        if n == 0 {
+        Ok(self.recv_with_fd()?.map(|(m, _)| m))
+    }
+
+    /// Receives one message and the fd that came with it, if any.
+    pub fn recv_with_fd<T: DeserializeOwned>(&self) -> Result<Option<(T, Option<OwnedFd>)>> {
+        let (bytes, mut fds) = ward_sys::socket::recv_with_fds(self.fd.as_fd(), 64 * 1024)
+            .layer("handshake", || "receiving from the other side".into())?;
+        if bytes.is_empty() {
             return Ok(None);
         }
-        serde_json::from_slice(&buf[..n])
-            .map(Some)
-            .layer("handshake", || "decoding a message".into())
+        let msg =
+            serde_json::from_slice(&bytes).layer("handshake", || "decoding a message".into())?;
+        Ok(Some((
+            msg,
+            if fds.is_empty() {
+                None
+            } else {
+                Some(fds.swap_remove(0))
+            },
+        )))
+    }
+
+    /// Sends a message with `fd` attached.
+    pub fn send_with_fd<T: Serialize>(
+        &self,
+        msg: &T,
+        fd: std::os::fd::BorrowedFd<'_>,
+    ) -> Result<()> {
+        let bytes = serde_json::to_vec(msg).layer("handshake", || "encoding a message".into())?;
+        ward_sys::socket::send_with_fd(self.fd.as_fd(), &bytes, fd)
+            .layer("handshake", || "sending an fd to the other side".into())
+    }
+
+    /// Receives one message and its fd, treating a closed socket as an error.
+    pub fn expect_with_fd<T: DeserializeOwned>(&self) -> Result<(T, Option<OwnedFd>)> {
+        self.recv_with_fd()?
+            .ok_or_else(|| err("handshake", "the other side exited during set-up"))
     }
 
     /// Receives one message, treating a closed socket as an error.

@@ -76,6 +76,14 @@ pub trait ParentSide {
     fn place(&mut self, pid: i32) -> Result<()>;
     /// Run the prestart, createRuntime and createContainer hooks.
     fn create_hooks(&mut self, pid: i32) -> Result<()>;
+    /// Hand a seccomp notify listener of `pid` to its agent
+    /// (linux.seccomp.listenerPath).
+    fn seccomp_listener(&mut self, _pid: i32, _listener: OwnedFd) -> Result<()> {
+        Err(err(
+            "seccomp",
+            "SCMP_ACT_NOTIFY: nothing to hand the listener to (linux.seccomp.listenerPath)",
+        ))
+    }
 }
 
 /// The container init, waiting for `start`.
@@ -170,7 +178,10 @@ fn handshake_parent(
     ch.send(&ToChild::Go { pid })?;
     let (mut init_pid, mut init_pidfd) = (pid, pidfd);
     loop {
-        match ch.expect::<ToParent>().map_err(|e| died(init_pid, e))? {
+        let (msg, fd) = ch
+            .expect_with_fd::<ToParent>()
+            .map_err(|e| died(init_pid, e))?;
+        match msg {
             ToParent::NeedMaps => {
                 userns::write_maps(init_pid, &linux.uid_mappings, &linux.gid_mappings)?;
                 ch.send(&ToChild::Go { pid: init_pid })?;
@@ -187,6 +198,11 @@ fn handshake_parent(
             }
             ToParent::NeedHooks => {
                 parent.create_hooks(init_pid)?;
+                ch.send(&ToChild::Go { pid: init_pid })?;
+            }
+            ToParent::SeccompListener => {
+                let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
+                parent.seccomp_listener(init_pid, fd)?;
                 ch.send(&ToChild::Go { pid: init_pid })?;
             }
             ToParent::Ready => return Ok((init_pid, init_pidfd)),
@@ -274,6 +290,33 @@ fn child(
 }
 
 /// Waits for `Go`; returns the init's pid as the runtime sees it.
+/// The early seccomp load, while CAP_SYS_ADMIN is still held: needed
+/// without no_new_privs (the kernel demands the capability then), and for a
+/// notify filter, whose listener must reach its agent before the container
+/// reports ready.
+fn load_seccomp_early(prog: Option<&(Vec<u8>, u32)>, p: &Process, ch: &Channel) -> Result<()> {
+    let Some(prog) = prog else { return Ok(()) };
+    if p.no_new_privileges && !crate::seccomp::wants_listener(prog) {
+        return Ok(());
+    }
+    if let Some(listener) = crate::seccomp::load(prog)? {
+        ch.send_with_fd(&ToParent::SeccompListener, listener.as_fd())?;
+        drop(listener);
+        expect_go(ch)?;
+    }
+    Ok(())
+}
+
+/// The late load, after no_new_privs, right before execve.
+fn load_seccomp_late(prog: Option<&(Vec<u8>, u32)>, p: &Process) -> Result<()> {
+    match prog {
+        Some(prog) if p.no_new_privileges && !crate::seccomp::wants_listener(prog) => {
+            crate::seccomp::load(prog).map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn expect_go(ch: &Channel) -> Result<i32> {
     match ch.expect::<ToChild>()? {
         ToChild::Go { pid } => Ok(pid),
@@ -395,9 +438,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         None => console::new_session()?,
     }
     drop(new_root);
-    if let Some(prog) = init.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
-        crate::seccomp::load(prog)?;
-    }
+    load_seccomp_early(init.seccomp.as_ref(), p, ch)?;
     privileges::become_user(p, p.capabilities.as_ref())?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
@@ -445,9 +486,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
     crate::extras::landlock(&init.extras)?;
-    if let Some(prog) = init.seccomp.as_ref().filter(|_| p.no_new_privileges) {
-        crate::seccomp::load(prog)?;
-    }
+    load_seccomp_late(init.seccomp.as_ref(), p)?;
     crate::extras::exec(&init.extras, &program)
 }
 
@@ -541,10 +580,20 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
     let mut guard = KillGuard { pid, armed: true };
     parent.place(pid)?;
     parent_end.send(&ToChild::Go { pid })?;
-    match parent_end.expect::<ToParent>().map_err(|e| died(pid, e))? {
-        ToParent::Ready => {}
-        ToParent::Failed { msg } => return Err(err("exec", msg)),
-        other => return Err(err("handshake", format!("unexpected message {other:?}"))),
+    loop {
+        let (msg, fd) = parent_end
+            .expect_with_fd::<ToParent>()
+            .map_err(|e| died(pid, e))?;
+        match msg {
+            ToParent::Ready => break,
+            ToParent::SeccompListener => {
+                let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
+                parent.seccomp_listener(pid, fd)?;
+                parent_end.send(&ToChild::Go { pid })?;
+            }
+            ToParent::Failed { msg } => return Err(err("exec", msg)),
+            other => return Err(err("handshake", format!("unexpected message {other:?}"))),
+        }
     }
     guard.armed = false;
     Ok(Spawned {
@@ -586,9 +635,7 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     let cwd = crate::rootfs::open_in(root.as_fd(), &p.cwd)
         .layer("cwd", || format!("{} (process.cwd / --cwd)", p.cwd))?;
     drop(root);
-    if let Some(prog) = e.seccomp.as_ref().filter(|_| !p.no_new_privileges) {
-        crate::seccomp::load(prog)?;
-    }
+    load_seccomp_early(e.seccomp.as_ref(), p, ch)?;
     privileges::become_user(p, p.capabilities.as_ref())?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {}", p.cwd))?;
@@ -602,8 +649,6 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     ch.send(&ToParent::Ready)?;
     crate::lsm::apply(e.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
-    if let Some(prog) = e.seccomp.as_ref().filter(|_| p.no_new_privileges) {
-        crate::seccomp::load(prog)?;
-    }
+    load_seccomp_late(e.seccomp.as_ref(), p)?;
     exec::exec(&program)
 }

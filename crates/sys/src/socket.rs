@@ -42,3 +42,53 @@ pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<(OwnedFd, Vec<u8>)> {
     }
     Ok((owned.swap_remove(0), buf))
 }
+
+/// Receives one message and every fd that came with it (close-on-exec).
+/// Returns empty bytes and no fds when the peer closed the socket.
+pub fn recv_with_fds(sock: BorrowedFd<'_>, max: usize) -> io::Result<(Vec<u8>, Vec<OwnedFd>)> {
+    let mut buf = vec![0u8; max];
+    let mut received = Vec::new();
+    let n = loop {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+        match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(msg) => {
+                for c in msg.cmsgs()? {
+                    if let ControlMessageOwned::ScmRights(fds) = c {
+                        received.extend(fds);
+                    }
+                }
+                break msg.bytes;
+            }
+        }
+    };
+    // SAFETY: each fd was just installed in our fd table by the kernel for
+    // this message (SCM_RIGHTS); nothing else refers to it.
+    let owned = received
+        .into_iter()
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect();
+    buf.truncate(n);
+    Ok((buf, owned))
+}
+
+/// Sends `bytes` with `fd` attached (SCM_RIGHTS).
+pub fn send_with_fd(sock: BorrowedFd<'_>, bytes: &[u8], fd: BorrowedFd<'_>) -> io::Result<()> {
+    let fds = [fd.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(bytes)];
+    nix::sys::socket::sendmsg::<()>(
+        sock.as_raw_fd(),
+        &iov,
+        &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )?;
+    Ok(())
+}
