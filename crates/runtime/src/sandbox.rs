@@ -305,10 +305,16 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
     add(
         "user",
         format!(
-            "uid {0} and gid {1} mapped to themselves (one-line maps), no supplementary groups",
-            host.uid, host.gid
+            "uid {0} and gid {1} mapped to themselves (one-line maps), {2}",
+            host.uid,
+            host.gid,
+            if host.uid == 0 {
+                "no supplementary groups"
+            } else {
+                "supplementary groups kept but unmapped (setgroups is denied in an unprivileged user namespace)"
+            }
         ),
-        "the command stays who it was; it never gains the groups (disk, docker...) of the caller",
+        "the command stays who it was, with no privilege over the host's ids",
     );
 
     // Filesystem.
@@ -533,16 +539,20 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             }
         }
     }
+    // Only those the caller can read: the others are closed to the sandbox
+    // by their permissions already (and each mask is a mount to make).
+    let readable = |f: &str| nix::unistd::access(f, nix::unistd::AccessFlags::R_OK).is_ok();
     for f in SECRET_FILES {
-        if Path::new(f).exists() {
+        if readable(f) {
             masked.push(f.to_string());
         }
     }
     if let Ok(dir) = std::fs::read_dir("/etc/ssh") {
         for e in dir.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            if name.starts_with("ssh_host_") && name.ends_with("_key") {
-                masked.push(format!("/etc/ssh/{name}"));
+            let path = format!("/etc/ssh/{name}");
+            if name.starts_with("ssh_host_") && name.ends_with("_key") && readable(&path) {
+                masked.push(path);
             }
         }
     }
