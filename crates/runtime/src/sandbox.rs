@@ -634,7 +634,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
     add(
         "seccomp",
         format!(
-            "ward's default profile ({} rules, default EPERM) + TIOCSTI/TIOCLINUX denied",
+            "ward's default profile ({} rules, default EPERM), native ABI only (no 32-bit syscalls), TIOCSTI/TIOCLINUX denied",
             seccomp.syscalls.len()
         ),
         "no mount, unshare, setns, ptrace, bpf, keyctl, io_uring...; no typing into the caller's terminal",
