@@ -308,15 +308,15 @@ both!(exit_codes_and_signals_propagate, |mode: Mode| {
     assert_eq!(sh(mode, &[], "kill -TERM $$").0, 143);
     // A signal to ward reaches the command (which is pid 2 under a reaper,
     // so even a command without a handler dies of SIGTERM).
+    let marker = format!("30.{}{}", std::process::id(), mode as u8);
     let mut child = ward(mode)
-        .args(["sandbox", "--", "sleep", "30"])
+        .args(["sandbox", "--", "sleep", &marker])
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_process(&marker, true);
     // setpriv execs ward: the pid is ward's in both modes.
-    let ward_pid = child.id();
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(ward_pid as i32),
+        nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .expect("kill");
@@ -472,37 +472,46 @@ fn ward_sys_landlock_abi() -> i64 {
 }
 
 both!(dies_with_its_parent, |mode: Mode| {
-    let marker = format!("31.{}", std::process::id());
+    let marker = format!("31.{}{}", std::process::id(), mode as u8);
     let mut child = ward(mode)
         .args(["sandbox", "--", "sleep", &marker])
         .spawn()
         .expect("spawn");
+    wait_for_process(&marker, true);
+    child.kill().expect("SIGKILL ward");
+    let _ = child.wait();
+    wait_for_process(&marker, false);
+});
+
+/// Waits (10 s at most) until a `sleep MARKER` process exists (or is gone).
+fn wait_for_process(marker: &str, present: bool) {
     let find = || {
         std::fs::read_dir("/proc")
             .expect("/proc")
             .flatten()
             .any(|e| {
                 std::fs::read(e.path().join("cmdline"))
-                    .map(|c| text(&c).contains(&marker) && text(&c).starts_with("sleep"))
+                    .map(|c| {
+                        let c = text(&c);
+                        c.starts_with("sleep") && c.contains(marker)
+                    })
                     .unwrap_or(false)
             })
     };
     let t = Instant::now();
-    while !find() {
-        assert!(t.elapsed() < Duration::from_secs(10), "sleep never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().expect("SIGKILL ward");
-    let _ = child.wait();
-    let t = Instant::now();
-    while find() {
+    while find() != present {
         assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "the sandbox outlived ward"
+            t.elapsed() < Duration::from_secs(10),
+            "sleep {marker} {}",
+            if present {
+                "never started"
+            } else {
+                "outlived ward"
+            }
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
-});
+}
 
 #[test]
 fn memory_hog_is_killed() {
