@@ -94,6 +94,16 @@ pub fn exec(x: &Extras, program: &Prepared) -> Result<Infallible> {
     match ward_sys::fork::fork().layer("reaper", || "forking the command".into())? {
         Fork::Child => {
             drop(sfd);
+            // Its own process group, in the foreground of the sandbox's
+            // terminal if it has one: Ctrl-C reaches the command once (the
+            // tty's signals go to the foreground group, not to the reaper).
+            nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))
+                .layer("reaper", || "setpgid".into())?;
+            let stdin = std::io::stdin();
+            if std::io::IsTerminal::is_terminal(&stdin) {
+                // SIGTTOU is still blocked, so a background group may do this.
+                let _ = nix::unistd::tcsetpgrp(&stdin, nix::unistd::getpid());
+            }
             ward_sys::fork::reset_signal_dispositions()
                 .layer("reaper", || "resetting signal dispositions".into())?;
             nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
