@@ -732,3 +732,32 @@ fn root_only_secrets_read_as_empty() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().collect::<Vec<_>>(), ["0", "ro"], "{err}");
 }
+
+#[test]
+fn ctrl_c_in_a_terminal_reaches_the_command() {
+    // script(1) gives ward a terminal; ward gives the command a pty of the
+    // sandbox's own devpts and proxies it.
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("SKIP: script(1) is not installed");
+        return;
+    }
+    let marker = format!("32.{}", std::process::id());
+    let mut c = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{WARD} sandbox -- sleep {marker}"),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn script");
+    wait_for_process(&marker, true);
+    let mut stdin = c.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, b"\x03").expect("write ^C");
+    let t = Instant::now();
+    let st = c.wait().expect("wait");
+    drop(stdin);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(st.code(), Some(130), "sleep was not interrupted by ^C");
+}
