@@ -12,6 +12,7 @@ pub mod fork;
 pub mod fs;
 pub mod landlock;
 pub mod mount;
+pub mod probe;
 pub mod process;
 pub mod seccomp;
 pub mod selfexe;
