@@ -66,7 +66,7 @@ attempt() { # $1 label, $2 mounted hierarchy root
     echo 1 > "$d/notify_on_release" 2>/dev/null || echo "$1: notify_on_release denied"
     if echo "$PAYLOAD" > "$2/release_agent" 2>/dev/null; then echo "$1: release_agent WRITTEN"; else echo "$1: release_agent denied"; fi
     sh -c "echo \$\$ > $d/cgroup.procs" 2>/dev/null
-    i=0; while [ $i -lt 20 ] && [ ! -e /out/pwned ]; do sleep 0.1; i=$((i+1)); done
+    i=0; while [ $i -lt 20 ] && [ ! -e "/out/$PWNED" ]; do sleep 0.1; i=$((i+1)); done
     rmdir "$d" 2>/dev/null
 }
 mkdir -p /tmp/cg
@@ -138,7 +138,30 @@ impl Drop for Hierarchy {
     }
 }
 
-fn bundle(ctx: &Ctx, h: &Hierarchy, out: &Path, payload: &Path, extra_caps: &[&str]) -> Bundle {
+/// A payload script that writes `out/<name>` on the host; returns (script,
+/// that file).
+fn payload(ctx: &Ctx, out: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let pwned = out.join(name);
+    let script = ctx.path(&format!("payload-{name}.sh"));
+    write(
+        &script,
+        &format!(
+            "#!/bin/sh\necho \"release agent ran on the host as uid $(id -u) for $1\" > {}\n",
+            pwned.display()
+        ),
+    );
+    chmod(&script, 0o755);
+    (script, pwned)
+}
+
+/// The attacker's container; `payload` is (script, the file it writes).
+fn bundle(
+    ctx: &Ctx,
+    h: &Hierarchy,
+    out: &Path,
+    payload: &(PathBuf, PathBuf),
+    extra_caps: &[&str],
+) -> Bundle {
     let mut b = ctx.bundle(&[]);
     install_probe(&b);
     mkdir(out);
@@ -158,7 +181,9 @@ fn bundle(ctx: &Ctx, h: &Hierarchy, out: &Path, payload: &Path, extra_caps: &[&s
         })
         .unwrap_or_default();
     env.push(format!("NAME={}", h.name));
-    env.push(format!("PAYLOAD={}", payload.display()));
+    env.push(format!("PAYLOAD={}", payload.0.display()));
+    let pwned = payload.1.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    env.push(format!("PWNED={pwned}"));
     b.config["process"]["env"] = ward_tests::json!(env);
     b.sh(SCRIPT);
     b
@@ -172,25 +197,21 @@ fn release_agent_cannot_be_set_from_the_container() {
         Err(e) => skip!(ctx, "{e}"),
     };
     let out = ctx.path("out");
-    let pwned = out.join("pwned");
-    let payload = ctx.path("payload.sh");
-    write(
-        &payload,
-        &format!(
-            "#!/bin/sh\necho \"release agent ran on the host as uid $(id -u) for $1\" > {}\n",
-            pwned.display()
-        ),
-    );
-    chmod(&payload, 0o755);
+    mkdir(&out);
+    // One payload (and one hierarchy) per attack: a late release
+    // notification of the weakened attack cannot be taken for the real one.
+    let weak_payload = payload(&ctx, &out, "pwned-weakened");
+    let weak_pwned = weak_payload.1.clone();
+    let real_payload = payload(&ctx, &out, "pwned");
+    let pwned = real_payload.1.clone();
 
     // Weakened: a privileged container (CAP_SYS_ADMIN).
-    let b = bundle(&ctx, &weak_h, &out, &payload, &["CAP_SYS_ADMIN"]);
+    let b = bundle(&ctx, &weak_h, &out, &weak_payload, &["CAP_SYS_ADMIN"]);
     let o = run(&ctx, &b, "0492w");
-    wait_until(Duration::from_secs(2), || pwned.exists());
+    wait_until(Duration::from_secs(2), || weak_pwned.exists());
     let setup = "the same container with CAP_SYS_ADMIN";
-    if pwned.exists() {
-        weakened_works(&ctx.name, setup, read(&pwned).trim());
-        let _ = std::fs::remove_file(&pwned);
+    if weak_pwned.exists() {
+        weakened_works(&ctx.name, setup, read(&weak_pwned).trim());
     } else {
         weakened_skip(&ctx.name, setup, &format!("not reproduced: {o}"));
     }
@@ -199,7 +220,7 @@ fn release_agent_cannot_be_set_from_the_container() {
 
     // The runtime under test with Docker's default capabilities.
     let h = Hierarchy::create(&ctx, "s").expect("a second hierarchy");
-    let b = bundle(&ctx, &h, &out, &payload, &[]);
+    let b = bundle(&ctx, &h, &out, &real_payload, &[]);
     let o = run(&ctx, &b, "0492").ok();
     wait_until(Duration::from_secs(1), || pwned.exists());
     say(&format!(
