@@ -36,10 +36,14 @@ fn bundle(ctx: &Ctx, inheritable: &[&str]) -> Result<Bundle, String> {
     let bb = b.rootfs().join("bin/busybox-caps");
     std::fs::copy(b.rootfs().join("bin/busybox"), &bb).map_err(|e| format!("copy: {e}"))?;
     let setcap = which("setcap").ok_or("setcap is not installed (package libcap2-bin)")?;
-    Cmd::new(setcap, &ctx.dir)
+    let o = Cmd::new(setcap, &ctx.dir)
         .args(["cap_dac_override+ei".to_string(), bb.display().to_string()])
-        .run()
-        .ok();
+        .run();
+    if !o.success() {
+        return Err(format!(
+            "setcap failed here (file capabilities unsupported?): {o}"
+        ));
+    }
     let caps_ = default_caps_plus(&["CAP_DAC_OVERRIDE"]);
     caps(&mut b, &caps_, inheritable);
     b.user(1000, 1000, &[]);
