@@ -6,8 +6,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ward_oci_cli::{Cli, Command, CreateArgs, Format, LogFormat};
+use ward_oci_cli::{Cli, Command, Compat, CreateArgs, Format, LogFormat};
 use ward_runtime::control;
+use ward_runtime::guard;
 use ward_runtime::lifecycle::{self, CreateOpts, ExecOpts, Global};
 use ward_runtime::log;
 
@@ -48,7 +49,32 @@ fn state_root(given: Option<std::path::PathBuf>) -> ward_runtime::Result<std::pa
     }
 }
 
+/// The audit record's action, container id and bundle of a command
+/// (None: not a lifecycle action).
+fn audited(c: &Command) -> Option<(&'static str, &str, Option<&std::path::Path>)> {
+    match c {
+        Command::Create(a) => Some(("create", &a.id, Some(&a.bundle))),
+        Command::Run { create, .. } => Some(("run", &create.id, Some(&create.bundle))),
+        Command::Exec(e) => Some(("exec", &e.id, None)),
+        Command::Update(u) => Some(("update", &u.id, None)),
+        Command::Start { id } => Some(("start", id, None)),
+        Command::Kill { id, .. } => Some(("kill", id, None)),
+        Command::Delete { id, .. } => Some(("delete", id, None)),
+        Command::Pause { id } => Some(("pause", id, None)),
+        Command::Resume { id } => Some(("resume", id, None)),
+        _ => None,
+    }
+}
+
 fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
+    // The policy is judged by create, run, exec and update themselves
+    // (after parsing the config, before touching anything); the other
+    // lifecycle actions are only recorded.
+    if let Some((action, id, _)) = audited(&cli.command) {
+        if matches!(action, "start" | "kill" | "delete" | "pause" | "resume") {
+            guard::record(action, id);
+        }
+    }
     let g = Global {
         root: state_root(cli.root.clone())?,
         systemd_cgroup: cli.systemd_cgroup,
@@ -134,7 +160,11 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
             let every = control::parse_interval(&interval)?;
             control::events(&g, &id, stats, every).map(|()| 0)
         }
-        Command::Spec { bundle, rootless } => {
+        Command::Spec {
+            bundle,
+            rootless,
+            compat,
+        } => {
             let dir = bundle.unwrap_or_else(|| ".".into());
             let path = dir.join("config.json");
             if path.exists() {
@@ -143,9 +173,11 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
                     path.display()
                 )));
             }
-            let text =
-                serde_json::to_string_pretty(&ward_runtime::template::default_spec(rootless))
-                    .unwrap_or_default();
+            let spec = match compat {
+                Some(Compat::Runc) => ward_runtime::template::default_spec(rootless),
+                None => ward_runtime::template::hardened_spec(rootless),
+            };
+            let text = serde_json::to_string_pretty(&spec).unwrap_or_default();
             std::fs::write(&path, text + "\n").map_err(|e| {
                 ward_runtime::Error::Msg(format!("writing {}: {e}", path.display()))
             })?;
@@ -203,10 +235,19 @@ fn main() -> ExitCode {
         cli.debug,
     );
     let to_file = cli.log.is_some();
+    guard::init(guard::Settings {
+        policy: guard::load(cli.policy.as_deref()),
+        audit_log: cli.audit_log.clone(),
+    });
+    let what =
+        audited(&cli.command).map(|(a, id, b)| (a, id.to_string(), b.map(|b| b.to_path_buf())));
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             let m = e.to_string();
+            if let Some((action, id, bundle)) = &what {
+                guard::record_failure(action, id, bundle.as_deref(), &m);
+            }
             log::error(&m);
             if to_file {
                 // containerd reads the log file; people read stderr.

@@ -38,6 +38,15 @@ pub struct Cli {
     /// is a flag of its own, as in runc.
     #[arg(long, default_value = "auto")]
     pub rootless: String,
+    /// Policy file (TOML) checked on every create, run, exec and update
+    /// [default: /etc/ward/policy.toml when it exists, else the built-in
+    /// defaults]. A file that cannot be parsed refuses every container.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Audit log (JSON lines) [default: the policy's audit_log,
+    /// /var/log/ward/audit.log].
+    #[arg(long = "audit-log", global = true, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     /// Print the version.
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]
     pub version: Option<bool>,
@@ -55,6 +64,12 @@ pub enum LogFormat {
 pub enum Format {
     Table,
     Json,
+}
+
+/// `spec --compat`: which template to write instead of ward's hardened one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compat {
+    Runc,
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,6 +180,9 @@ pub enum Command {
         bundle: Option<PathBuf>,
         #[arg(long)]
         rootless: bool,
+        /// `runc`: runc's template instead of ward's hardened config.
+        #[arg(long, value_enum)]
+        compat: Option<Compat>,
     },
     /// Print the OCI features JSON of this runtime.
     Features,

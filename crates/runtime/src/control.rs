@@ -190,6 +190,17 @@ pub fn update(g: &Global, id: &str, f: &UpdateFlags) -> Result<()> {
     }
     let r = requested(f)?;
     r.validate()?;
+    let mut view = s.spec.clone();
+    let l = view.linux.get_or_insert_with(Default::default);
+    l.resources = Some(merge(l.resources.take().unwrap_or_default(), r.clone()));
+    crate::guard::admit(
+        g,
+        "update",
+        id,
+        &s.bundle,
+        &view,
+        ward_policy::Scope::Resources,
+    )?;
     cg::restore(&s.cgroup)?.update(&r)?;
     let linux = s.spec.linux.get_or_insert_with(Default::default);
     let merged = merge(linux.resources.take().unwrap_or_default(), r);

@@ -4,6 +4,7 @@
 mod cg;
 pub mod control;
 mod foreground;
+pub mod guard;
 pub mod lifecycle;
 pub mod log;
 pub mod sandbox;

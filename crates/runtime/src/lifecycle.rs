@@ -230,6 +230,15 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         )));
     }
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
+    let action = if run { "run" } else { "create" };
+    crate::guard::admit(
+        g,
+        action,
+        &o.id,
+        &bundle,
+        &spec,
+        ward_policy::Scope::Container,
+    )?;
     let seccomp = compile_seccomp(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
     if o.console_socket.is_some() && !process.terminal {
@@ -815,6 +824,14 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     let p = exec_process(o, &s)?;
     let mut spec_view = s.spec.clone();
     spec_view.process = Some(p.clone());
+    crate::guard::admit(
+        g,
+        "exec",
+        &o.id,
+        &s.bundle,
+        &spec_view,
+        ward_policy::Scope::Process,
+    )?;
     check_unsupported(&spec_view)?;
     let seccomp = compile_seccomp(g, &s.spec)?;
     if p.terminal && o.console_socket.is_none() && o.detach {

@@ -93,6 +93,97 @@ pub fn default_spec(rootless: bool) -> Value {
     spec
 }
 
+/// The uid/gid range the hardened template maps when root writes it.
+pub const DEFAULT_SUBID_RANGE: (u32, u32) = (100_000, 65_536);
+
+/// The subordinate id range for `user` in an /etc/subuid (or subgid)
+/// text: the user's own entry (by name or number), the first one; else
+/// [`DEFAULT_SUBID_RANGE`] when it overlaps no entry; else the first
+/// 65536-aligned range above every entry (so that no rootless user's
+/// containers share host ids with these). At most 65536 ids.
+pub fn subid_range(text: &str, user: &str, uid: u32) -> (u32, u32) {
+    let entries: Vec<(&str, u32, u32)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.trim().split(':');
+            let (name, start, count) = (f.next()?, f.next()?, f.next()?);
+            Some((name, start.parse().ok()?, count.parse().ok()?))
+        })
+        .filter(|e| e.2 > 0)
+        .collect();
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.0 == user || e.0 == uid.to_string())
+    {
+        return (e.1, e.2.min(65_536));
+    }
+    let (start, size) = DEFAULT_SUBID_RANGE;
+    let overlaps = |s: u32, n: u32| {
+        entries.iter().any(|e| {
+            u64::from(s) < u64::from(e.1) + u64::from(e.2)
+                && u64::from(e.1) < u64::from(s) + u64::from(n)
+        })
+    };
+    if !overlaps(start, size) {
+        return (start, size);
+    }
+    let top = entries
+        .iter()
+        .map(|e| u64::from(e.1) + u64::from(e.2))
+        .max()
+        .unwrap_or(0);
+    let aligned = top.div_ceil(65_536) * 65_536;
+    (u32::try_from(aligned).unwrap_or(start), size)
+}
+
+/// The config `ward-oci spec` writes by default: every layer on. A user
+/// namespace (root: a subordinate range of /etc/subuid for root, else
+/// 100000:65536; rootless: the caller), no capabilities, read-only rootfs
+/// with a tmpfs /tmp, no_new_privs, ward's seccomp profile, Docker's masked
+/// and read-only paths plus ward's, memory and pids limits, every
+/// namespace new. (No Landlock: ward-oci does not apply Landlock yet; only
+/// `ward sandbox` does.) The rootfs must be readable by the mapped ids:
+/// `chown -R 100000:100000 rootfs` (the range's start), or world-readable
+/// files on a path every id can traverse.
+pub fn hardened_spec(rootless: bool) -> Value {
+    let mut spec = default_spec(rootless);
+    let none: [&str; 0] = [];
+    spec["process"]["capabilities"] =
+        json!({"bounding": none, "effective": none, "permitted": none});
+    spec["root"]["readonly"] = json!(true);
+    spec["process"]["noNewPrivileges"] = json!(true);
+    spec["process"]["rlimits"] = json!([
+        {"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024},
+        {"type": "RLIMIT_CORE", "hard": 0, "soft": 0}
+    ]);
+    if let Some(m) = spec["mounts"].as_array_mut() {
+        m.push(
+            json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "nodev", "noexec", "mode=1777", "size=65536k"]}),
+        );
+    }
+    spec["linux"]["seccomp"] =
+        serde_json::to_value(ward_seccomp::default_profile()).unwrap_or(Value::Null);
+    if !rootless {
+        let id = |file: &str, name: &str, n: u32| {
+            subid_range(&std::fs::read_to_string(file).unwrap_or_default(), name, n)
+        };
+        let (u, us) = id("/etc/subuid", "root", 0);
+        let (g, gs) = id("/etc/subgid", "root", 0);
+        spec["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": u, "size": us}]);
+        spec["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": g, "size": gs}]);
+        if let Some(ns) = spec["linux"]["namespaces"].as_array_mut() {
+            ns.push(json!({"type": "user"}));
+        }
+        spec["linux"]["resources"] = json!({
+            "devices": [{"allow": false, "access": "rwm"}],
+            "memory": {"limit": 536_870_912},
+            "pids": {"limit": 1024}
+        });
+    }
+    spec
+}
+
 /// The OCI features document: only what ward really implements.
 pub fn features() -> Value {
     let mount_options = [
@@ -166,4 +257,43 @@ pub fn features() -> Value {
             "run.ward.pivot": "open_tree/move_mount onto openat2(RESOLVE_IN_ROOT) targets"
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subid_range_choice() {
+        assert_eq!(subid_range("", "root", 0), DEFAULT_SUBID_RANGE);
+        assert_eq!(
+            subid_range("root:300000:65536\n", "root", 0),
+            (300_000, 65_536)
+        );
+        assert_eq!(
+            subid_range("0:400000:1000000\n", "root", 0),
+            (400_000, 65_536)
+        );
+        // alice owns 100000..165535: root's containers must not share it.
+        assert_eq!(
+            subid_range("alice:100000:65536\nbob:165536:65536\n", "root", 0),
+            (262_144, 65_536)
+        );
+        assert_eq!(
+            subid_range("alice:500000:65536\n", "root", 0),
+            DEFAULT_SUBID_RANGE
+        );
+    }
+
+    #[test]
+    fn hardened_spec_parses_and_passes_the_default_policy() {
+        let v = hardened_spec(false);
+        let spec = ward_spec::parse(v.to_string().as_bytes()).expect("parses");
+        ward_spec::validate::validate(&spec, false).expect("valid");
+        let ctx = ward_policy::Context::default();
+        let d = ward_policy::Policy::default().decide(&spec, &ctx, ward_policy::Scope::Container);
+        assert!(d.allowed() && d.warned.is_empty(), "{d:?}");
+        let f = ward_policy::audit::findings(&spec, &ctx);
+        assert!(f.iter().all(|f| f.rule == "limits.cpu"), "{f:?}");
+    }
 }

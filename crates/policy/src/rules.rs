@@ -1,0 +1,963 @@
+//! The rules: one table (id, CIS Docker Benchmark v1.6.0 section 5 item,
+//! severity, default mode, why, fix) and one function that finds every
+//! rule a config trips. `ward-oci` decides with it (modes) and `ward audit`
+//! reports with it (severities): one implementation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use ward_spec::resources::DeviceType;
+use ward_spec::seccomp::Action;
+use ward_spec::{NamespaceType, Spec};
+
+/// What the policy does when a rule trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Refuse the action.
+    Enforce,
+    /// Allow it, log a warning and record the rule in the audit log.
+    Warn,
+    /// Ignore the rule.
+    Off,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Warn => "warn",
+            Mode::Off => "off",
+        }
+    }
+}
+
+/// How bad a finding is (`ward audit --fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Which lifecycle action a rule concerns: a create (or run) sees every
+/// rule; an exec only the rules of the process; an update only those of the
+/// resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Container,
+    Process,
+    Resources,
+}
+
+/// One rule of the table.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id (policy files, audit log, messages).
+    pub id: &'static str,
+    /// CIS Docker Benchmark v1.6.0 items (section 5).
+    pub cis: &'static [&'static str],
+    pub severity: Severity,
+    pub default_mode: Mode,
+    pub scope: Scope,
+    /// One line: what is wrong.
+    pub title: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+    /// How to fix the config.
+    pub fix: &'static str,
+}
+
+use Mode::{Enforce, Off, Warn};
+use Scope::{Container, Process, Resources};
+use Severity::{Critical, High, Low, Medium};
+
+/// Every rule, in report order.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "privileged",
+        cis: &["5.4", "5.5"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Process,
+        title: "the process holds (nearly) every capability: a privileged container",
+        why: "with every capability, root in the container is root on the host: it can load kernel modules, mount the host's disks, write /proc/sys and escape",
+        fix: "drop all capabilities and add back only the ones the workload needs (docker run --cap-drop ALL --cap-add ...; never --privileged)",
+    },
+    Rule {
+        id: "caps.host-kernel",
+        cis: &["5.4"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Process,
+        title: "CAP_SYS_MODULE, CAP_SYS_RAWIO or CAP_SYS_BOOT without a user namespace",
+        why: "these capabilities act on the host kernel itself (load a module, raw port and memory I/O, kexec a new kernel): no container boundary survives them",
+        fix: "remove the capability; a workload that needs it is host software, not a container",
+    },
+    Rule {
+        id: "seccomp.unconfined-sys-admin",
+        cis: &["5.22", "5.4"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Process,
+        title: "CAP_SYS_ADMIN with no seccomp filter",
+        why: "CAP_SYS_ADMIN allows mount, bpf, keyctl, unshare and hundreds of ioctls; without seccomp nothing narrows it (CVE-2022-0492 release_agent, cgroup and device escapes)",
+        fix: "keep a seccomp profile (Docker's default adapts to CAP_SYS_ADMIN) and prefer a narrower capability",
+    },
+    Rule {
+        id: "seccomp.missing",
+        cis: &["5.22"],
+        severity: High,
+        default_mode: Warn,
+        scope: Container,
+        title: "no seccomp profile (linux.seccomp absent or allowing everything)",
+        why: "every syscall of the kernel is reachable from the container; most kernel escapes go through syscalls no container needs",
+        fix: "use ward's or Docker's default profile (do not pass --security-opt seccomp=unconfined)",
+    },
+    Rule {
+        id: "lsm.unconfined",
+        cis: &["5.2", "5.3"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Process,
+        title: "the host has an LSM but the process is unconfined",
+        why: "AppArmor/SELinux confine what root in the container may touch even after another layer fails",
+        fix: "set process.apparmorProfile (docker-default) or process.selinuxLabel",
+    },
+    Rule {
+        id: "namespace.host-pid-ptrace",
+        cis: &["5.16", "5.4"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Container,
+        title: "the host's pid namespace together with CAP_SYS_PTRACE, without a user namespace",
+        why: "the container can ptrace any host process, including pid 1, and run code as host root",
+        fix: "drop CAP_SYS_PTRACE or give the container its own pid namespace",
+    },
+    Rule {
+        id: "namespace.host-pid",
+        cis: &["5.16"],
+        severity: High,
+        default_mode: Warn,
+        scope: Container,
+        title: "the container shares the host's pid namespace",
+        why: "it sees every host process, their command lines and environments, and (as root with CAP_KILL) can signal them",
+        fix: "remove --pid=host (give linux.namespaces a \"pid\" entry without a path)",
+    },
+    Rule {
+        id: "namespace.host-net",
+        cis: &["5.10"],
+        severity: High,
+        default_mode: Warn,
+        scope: Container,
+        title: "the container shares the host's network namespace",
+        why: "it can bind any host port, reach services listening on 127.0.0.1 and abstract sockets (the containerd shim's API, CVE-2020-15257) and sniff traffic with CAP_NET_RAW",
+        fix: "remove --network=host (give linux.namespaces a \"network\" entry without a path)",
+    },
+    Rule {
+        id: "namespace.host-ipc",
+        cis: &["5.17"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Container,
+        title: "the container shares the host's IPC namespace",
+        why: "it can read and write the host's System V shared memory and message queues",
+        fix: "remove --ipc=host (give linux.namespaces an \"ipc\" entry without a path)",
+    },
+    Rule {
+        id: "namespace.host-uts",
+        cis: &["5.21"],
+        severity: Low,
+        default_mode: Warn,
+        scope: Container,
+        title: "the container shares the host's UTS namespace",
+        why: "with CAP_SYS_ADMIN it can change the host's hostname",
+        fix: "remove --uts=host (give linux.namespaces a \"uts\" entry without a path)",
+    },
+    Rule {
+        id: "namespace.host-user",
+        cis: &["5.31"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Container,
+        title: "no user namespace: uid 0 in the container is uid 0 on the host",
+        why: "any escape (a kernel bug, a runtime bug, a mount mistake) lands as real root",
+        fix: "add a \"user\" namespace with uidMappings/gidMappings (dockerd --userns-remap=default; ward-oci spec does it)",
+    },
+    Rule {
+        id: "namespace.host-cgroup",
+        cis: &["5.25"],
+        severity: Low,
+        default_mode: Warn,
+        scope: Container,
+        title: "the container shares the host's cgroup namespace",
+        why: "it sees the host's cgroup tree and its own place in it (/proc/self/cgroup), which helps an attacker aim at cgroup escapes",
+        fix: "add a \"cgroup\" namespace (docker run --cgroupns=private)",
+    },
+    Rule {
+        id: "cgroup.root",
+        cis: &["5.25"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Container,
+        title: "linux.cgroupsPath is the root cgroup",
+        why: "limits cannot apply to the root cgroup: the container escapes its resource accounting and shares it with the host",
+        fix: "leave linux.cgroupsPath unset or name a cgroup of its own",
+    },
+    Rule {
+        id: "mount.sensitive-host-path",
+        cis: &["5.6"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Container,
+        title: "a bind mount exposes a sensitive host directory",
+        why: "the host's /, /etc, /proc, /sys, /boot, /dev, /usr, /lib or a container runtime's state give root in the container a direct way to change the host (write /etc/shadow, a cron job, core_pattern, the kernel image, another container's rootfs)",
+        fix: "mount only the application's own directories; if a monitoring agent really needs one, list the path in [mounts] allow of the policy",
+    },
+    Rule {
+        id: "mount.runtime-socket",
+        cis: &["5.32"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Container,
+        title: "a bind mount exposes a container engine's API socket",
+        why: "whoever reaches the docker/containerd/podman socket can start a privileged container with the host's / mounted: host root (a read-only mount does not help: connecting needs no write)",
+        fix: "do not mount the socket; use a narrowly scoped API proxy, or list the path in [mounts] allow of the policy",
+    },
+    Rule {
+        id: "mount.propagation-shared",
+        cis: &["5.20"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Container,
+        title: "a mount (or the rootfs) uses shared propagation",
+        why: "mounts made in the container propagate to the host",
+        fix: "use private or slave propagation (drop shared/rshared)",
+    },
+    Rule {
+        id: "device.all",
+        cis: &["5.18", "5.5"],
+        severity: Critical,
+        default_mode: Enforce,
+        scope: Resources,
+        title: "the device cgroup allows reading or writing every device",
+        why: "with mknod (CAP_MKNOD is a Docker default) the container can open the host's disks and memory devices",
+        fix: "keep the default deny rule (linux.resources.devices [{\"allow\": false, \"access\": \"rwm\"}]) and allow single devices only",
+    },
+    Rule {
+        id: "device.host",
+        cis: &["5.18"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Resources,
+        title: "a host device is passed into the container",
+        why: "a device node is a direct line to a kernel driver; disks, /dev/mem or GPU drivers are far larger attack surface than syscalls",
+        fix: "pass only the devices the workload needs, read-only where possible (docker run --device /dev/x:/dev/x:r)",
+    },
+    Rule {
+        id: "sysctl.unsafe",
+        cis: &[],
+        severity: High,
+        default_mode: Enforce,
+        scope: Container,
+        title: "a sysctl that is not namespaced (or whose namespace is the host's)",
+        why: "the write would change the host's kernel settings, not the container's",
+        fix: "set only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* with an ipc namespace, net.* with a network namespace)",
+    },
+    Rule {
+        id: "caps.added",
+        cis: &["5.4"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Process,
+        title: "capabilities beyond the allowlist (Docker's 14 defaults)",
+        why: "every added capability is kernel attack surface the default container does not expose",
+        fix: "remove the --cap-add, or add the capability to [capabilities] allow of the policy",
+    },
+    Rule {
+        id: "user.root",
+        cis: &[],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Process,
+        title: "the process runs as uid 0 without a user namespace",
+        why: "root in the container is root on the host as far as files, signals and the kernel's checks go; one escape is enough",
+        fix: "run as a non-root user (USER in the image, docker run --user) or in a user namespace",
+    },
+    Rule {
+        id: "rootfs.writable",
+        cis: &["5.13"],
+        severity: Low,
+        default_mode: Warn,
+        scope: Container,
+        title: "the root filesystem is writable",
+        why: "an attacker can replace binaries and libraries of the container and persist",
+        fix: "set root.readonly (docker run --read-only, with tmpfs for the paths that must be writable)",
+    },
+    Rule {
+        id: "no-new-privileges",
+        cis: &["5.26"],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Process,
+        title: "process.noNewPrivileges is not set",
+        why: "setuid and file-capability binaries in the image can raise privileges again",
+        fix: "set process.noNewPrivileges (docker run --security-opt no-new-privileges)",
+    },
+    Rule {
+        id: "paths.unmasked",
+        cis: &[],
+        severity: Medium,
+        default_mode: Warn,
+        scope: Container,
+        title: "kernel interfaces under /proc and /sys are not masked or read-only",
+        why: "/proc/kcore, /proc/keys, /proc/sys, /proc/sysrq-trigger and /sys/firmware leak host secrets or change the host",
+        fix: "keep Docker's linux.maskedPaths and linux.readonlyPaths (do not pass --security-opt systempaths=unconfined)",
+    },
+    Rule {
+        id: "limits.memory",
+        cis: &["5.11"],
+        severity: Medium,
+        default_mode: Off,
+        scope: Resources,
+        title: "no memory limit",
+        why: "one container can exhaust the host's memory and trigger the OOM killer on other workloads",
+        fix: "set linux.resources.memory.limit (docker run --memory)",
+    },
+    Rule {
+        id: "limits.cpu",
+        cis: &["5.12"],
+        severity: Low,
+        default_mode: Off,
+        scope: Resources,
+        title: "no CPU share, quota or cpuset",
+        why: "one container can starve the others of CPU",
+        fix: "set linux.resources.cpu shares or quota (docker run --cpu-shares / --cpus)",
+    },
+    Rule {
+        id: "limits.pids",
+        cis: &["5.29"],
+        severity: Medium,
+        default_mode: Off,
+        scope: Resources,
+        title: "no pids limit",
+        why: "a fork bomb in the container exhausts the host's pid space",
+        fix: "set linux.resources.pids.limit (docker run --pids-limit)",
+    },
+];
+
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`).
+pub const DOCKER_DEFAULT_CAPS: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// Host directories a bind mount must not expose (CIS 5.6 plus the state
+/// of container runtimes). A mount of the path itself or of a parent trips
+/// the rule; a file below it (/etc/localtime) does not.
+pub const SENSITIVE_PATHS: [&str; 16] = [
+    "/",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/sys",
+    "/usr",
+    "/root",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/lib/containers",
+    "/run/containerd",
+    "/run/runc",
+    "/run/ward",
+];
+
+/// Container engines' API sockets (CIS 5.32).
+pub const RUNTIME_SOCKETS: [&str; 6] = [
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/run/crio/crio.sock",
+    "/run/buildkit/buildkitd.sock",
+];
+
+/// Masked and read-only paths whose absence `paths.unmasked` reports.
+const MUST_MASK: [&str; 5] = [
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/sched_debug",
+    "/proc/timer_list",
+    "/sys/firmware",
+];
+const MUST_READONLY: [&str; 2] = ["/proc/sys", "/proc/sysrq-trigger"];
+
+/// Namespaced sysctls (runc's validator): name -> namespace that must be new.
+fn sysctl_namespace(key: &str) -> Option<NamespaceType> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        Some(NamespaceType::Ipc)
+    } else if key.starts_with("net.") {
+        Some(NamespaceType::Network)
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        Some(NamespaceType::Uts)
+    } else {
+        None
+    }
+}
+
+/// What the rules need to know of the host and of the policy's lists. The
+/// runtime fills it in (the engine itself makes no syscalls).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The host's active LSM ("apparmor", "selinux"), if any.
+    pub lsm: Option<String>,
+    /// Namespace paths of the config that the caller found to be the
+    /// host's own namespace (same inode as /proc/1/ns/X).
+    pub host_ns_paths: BTreeSet<String>,
+    /// Bind sources -> canonical host path (symlinks resolved), where
+    /// the caller could resolve them.
+    pub resolved: BTreeMap<String, String>,
+    /// Extra sensitive host paths (the runtime's own --root, the policy file's list).
+    pub sensitive: Vec<String>,
+    /// Extra sockets.
+    pub sockets: Vec<String>,
+    /// Host paths exempt from the mount rules.
+    pub allow_paths: Vec<String>,
+    /// Capabilities allowed on top of Docker's 14.
+    pub allow_caps: Vec<String>,
+    /// Sysctls allowed although they trip `sysctl.unsafe`.
+    pub allow_sysctls: Vec<String>,
+}
+
+/// A rule that a config trips, with the part of the config that trips it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub rule: &'static str,
+    pub detail: String,
+}
+
+fn hit(out: &mut Vec<Hit>, rule: &'static str, detail: impl Into<String>) {
+    debug_assert!(self::rule(rule).is_some(), "unknown rule {rule}");
+    out.push(Hit {
+        rule,
+        detail: detail.into(),
+    });
+}
+
+/// Lexical normalisation of an absolute path: no `.`, `..` or duplicate
+/// slashes, no trailing slash.
+pub fn normalize(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// `a` is `b` or one of its parents.
+fn covers(a: &str, b: &str) -> bool {
+    a == b || a == "/" || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+}
+
+fn namespace_is_host(spec: &Spec, ctx: &Context, kind: NamespaceType) -> bool {
+    match spec.namespace(kind) {
+        None => true,
+        Some(ns) => ns
+            .path
+            .as_deref()
+            .is_some_and(|p| ctx.host_ns_paths.contains(p)),
+    }
+}
+
+/// The union of the process's capability sets.
+fn capabilities(spec: &Spec) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    if let Some(c) = spec.process.as_ref().and_then(|p| p.capabilities.as_ref()) {
+        for set in [
+            &c.bounding,
+            &c.effective,
+            &c.permitted,
+            &c.inheritable,
+            &c.ambient,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for cap in set {
+                let cap = cap.to_ascii_uppercase();
+                let cap = if cap.starts_with("CAP_") {
+                    cap
+                } else {
+                    format!("CAP_{cap}")
+                };
+                all.insert(cap);
+            }
+        }
+    }
+    all
+}
+
+fn seccomp_missing(spec: &Spec) -> bool {
+    match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
+        None => true,
+        Some(p) => {
+            let allows = |a: &Action| matches!(a, Action::Allow | Action::Log);
+            allows(&p.default_action) && p.syscalls.iter().all(|s| allows(&s.action))
+        }
+    }
+}
+
+fn is_bind(m: &ward_spec::Mount) -> bool {
+    m.kind.as_deref() == Some("bind") || m.options.iter().any(|o| o == "bind" || o == "rbind")
+}
+
+/// Devices that every container has (runc's and Docker's defaults).
+fn safe_device(major: i64, minor: Option<i64>) -> bool {
+    matches!(
+        (major, minor),
+        (1, Some(3 | 5 | 7 | 8 | 9)) | (5, Some(0..=2)) | (136, _)
+    )
+}
+
+/// Every rule of `scope` (or of every scope) that `spec` trips.
+pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
+    let mut out = Vec::new();
+    let want = |id: &str| {
+        scope.is_none_or(|s| rule(id).is_some_and(|r| r.scope == s || s == Scope::Container))
+    };
+    let linux = spec.linux.clone().unwrap_or_default();
+    let process = spec.process.clone().unwrap_or_default();
+    let userns = !namespace_is_host(spec, ctx, NamespaceType::User);
+    let caps = capabilities(spec);
+
+    // Capabilities.
+    let known = ward_spec::caps::NAMES;
+    let have_known = known.iter().filter(|c| caps.contains(**c)).count();
+    if want("privileged") && have_known + 3 >= known.len() {
+        hit(
+            &mut out,
+            "privileged",
+            format!(
+                "process.capabilities holds {have_known} of the {} capabilities",
+                known.len()
+            ),
+        );
+    }
+    let kernel: Vec<&str> = ["CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_BOOT"]
+        .into_iter()
+        .filter(|c| caps.contains(*c))
+        .collect();
+    if want("caps.host-kernel") && !kernel.is_empty() && !userns {
+        hit(
+            &mut out,
+            "caps.host-kernel",
+            format!("process.capabilities: {}", kernel.join(", ")),
+        );
+    }
+    let no_seccomp = seccomp_missing(spec);
+    if want("seccomp.unconfined-sys-admin") && no_seccomp && caps.contains("CAP_SYS_ADMIN") {
+        hit(
+            &mut out,
+            "seccomp.unconfined-sys-admin",
+            "process.capabilities has CAP_SYS_ADMIN and linux.seccomp is absent or allows everything",
+        );
+    }
+    if want("seccomp.missing") && no_seccomp {
+        let d = if linux.seccomp.is_some() {
+            "linux.seccomp allows every syscall"
+        } else {
+            "linux.seccomp is absent"
+        };
+        hit(&mut out, "seccomp.missing", d);
+    }
+    if want("lsm.unconfined") {
+        match ctx.lsm.as_deref() {
+            Some("apparmor") => {
+                let p = process.apparmor_profile.as_deref().unwrap_or("");
+                if p.is_empty() || p == "unconfined" {
+                    hit(
+                        &mut out,
+                        "lsm.unconfined",
+                        "AppArmor is active and process.apparmorProfile is unset or unconfined",
+                    );
+                }
+            }
+            Some("selinux") if process.selinux_label.as_deref().unwrap_or("").is_empty() => {
+                hit(
+                    &mut out,
+                    "lsm.unconfined",
+                    "SELinux is active and process.selinuxLabel is unset",
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // Namespaces.
+    let host_pid = namespace_is_host(spec, ctx, NamespaceType::Pid);
+    if want("namespace.host-pid-ptrace") && host_pid && !userns && caps.contains("CAP_SYS_PTRACE") {
+        hit(
+            &mut out,
+            "namespace.host-pid-ptrace",
+            "no new pid namespace, CAP_SYS_PTRACE, no user namespace",
+        );
+    }
+    for (kind, id) in [
+        (NamespaceType::Pid, "namespace.host-pid"),
+        (NamespaceType::Network, "namespace.host-net"),
+        (NamespaceType::Ipc, "namespace.host-ipc"),
+        (NamespaceType::Uts, "namespace.host-uts"),
+        (NamespaceType::User, "namespace.host-user"),
+        (NamespaceType::Cgroup, "namespace.host-cgroup"),
+    ] {
+        if want(id) && namespace_is_host(spec, ctx, kind) {
+            let d = match spec.namespace(kind).and_then(|n| n.path.as_deref()) {
+                Some(p) => format!(
+                    "linux.namespaces: {} joins {p}, the host's namespace",
+                    kind.oci_name()
+                ),
+                None => format!("linux.namespaces has no {:?} entry", kind.oci_name()),
+            };
+            hit(&mut out, id, d);
+        }
+    }
+    if want("cgroup.root") {
+        if let Some(p) = linux.cgroups_path.as_deref() {
+            if !p.contains(':') && normalize(p) == "/" {
+                hit(
+                    &mut out,
+                    "cgroup.root",
+                    format!("linux.cgroupsPath is {p:?}"),
+                );
+            }
+        }
+    }
+
+    // Mounts.
+    let allowed = |p: &str| ctx.allow_paths.iter().any(|a| normalize(a) == p);
+    let mut sensitive: Vec<String> = SENSITIVE_PATHS.iter().map(|s| s.to_string()).collect();
+    sensitive.extend(ctx.sensitive.iter().map(|s| normalize(s)));
+    let mut sockets: Vec<String> = RUNTIME_SOCKETS.iter().map(|s| s.to_string()).collect();
+    sockets.extend(ctx.sockets.iter().map(|s| normalize(s)));
+    for (i, m) in spec.mounts.iter().enumerate() {
+        if is_bind(m) {
+            let Some(src) = m.source.as_deref() else {
+                continue;
+            };
+            // A relative source is relative to the bundle: only its
+            // resolved form (from the caller) says where it leads.
+            let mut forms = Vec::new();
+            if src.starts_with('/') {
+                forms.push(normalize(src));
+            }
+            if let Some(r) = ctx.resolved.get(src) {
+                let r = normalize(r);
+                if !forms.contains(&r) {
+                    forms.push(r);
+                }
+            }
+            if forms.is_empty() || forms.iter().any(|f| allowed(f)) {
+                continue;
+            }
+            let exposes = |list: &[String]| {
+                let found: Vec<String> = list
+                    .iter()
+                    .filter(|s| forms.iter().any(|f| covers(f, s)))
+                    .cloned()
+                    .collect();
+                if forms.iter().any(|f| f == "/") && !found.is_empty() {
+                    vec![format!("the host's whole filesystem (with {})", found[0])]
+                } else {
+                    found
+                }
+            };
+            let dirs = exposes(&sensitive);
+            if want("mount.sensitive-host-path") && !dirs.is_empty() {
+                hit(
+                    &mut out,
+                    "mount.sensitive-host-path",
+                    format!(
+                        "mounts[{i}]: bind of {src} onto {} exposes {}",
+                        m.destination,
+                        dirs.join(", ")
+                    ),
+                );
+            }
+            let socks = exposes(&sockets);
+            if want("mount.runtime-socket") && !socks.is_empty() {
+                hit(
+                    &mut out,
+                    "mount.runtime-socket",
+                    format!(
+                        "mounts[{i}]: bind of {src} onto {} exposes {}",
+                        m.destination,
+                        socks.join(", ")
+                    ),
+                );
+            }
+        }
+        if want("mount.propagation-shared")
+            && m.options.iter().any(|o| o == "shared" || o == "rshared")
+        {
+            hit(
+                &mut out,
+                "mount.propagation-shared",
+                format!("mounts[{i}] ({}): shared propagation", m.destination),
+            );
+        }
+    }
+    if want("mount.propagation-shared")
+        && matches!(
+            linux.rootfs_propagation.as_deref(),
+            Some("shared" | "rshared")
+        )
+    {
+        hit(
+            &mut out,
+            "mount.propagation-shared",
+            "linux.rootfsPropagation is shared",
+        );
+    }
+
+    // Devices.
+    let resources = linux.resources.clone().unwrap_or_default();
+    let rw = |a: &Option<String>| {
+        a.as_deref()
+            .is_none_or(|a| a.contains('r') || a.contains('w'))
+    };
+    for (i, d) in resources.devices.iter().enumerate() {
+        if !d.allow || !rw(&d.access) {
+            continue;
+        }
+        let any_major = d.major.is_none_or(|m| m < 0);
+        let any_minor = d.minor.is_none_or(|m| m < 0);
+        let all = matches!(d.kind, None | Some(DeviceType::All)) || any_major;
+        if all {
+            if want("device.all") {
+                hit(
+                    &mut out,
+                    "device.all",
+                    format!(
+                        "linux.resources.devices[{i}] allows {} access to every {}device",
+                        d.access.as_deref().unwrap_or("rwm"),
+                        match d.kind {
+                            Some(DeviceType::Char) => "character ",
+                            Some(DeviceType::Block) => "block ",
+                            _ => "",
+                        }
+                    ),
+                );
+            }
+        } else if want("device.host")
+            && !safe_device(
+                d.major.unwrap_or(-1),
+                (!any_minor).then_some(d.minor.unwrap_or(0)),
+            )
+        {
+            hit(
+                &mut out,
+                "device.host",
+                format!(
+                    "linux.resources.devices[{i}] allows {} {}:{}",
+                    d.access.as_deref().unwrap_or("rwm"),
+                    d.major.unwrap_or(-1),
+                    d.minor.map_or("*".to_string(), |m| m.to_string())
+                ),
+            );
+        }
+    }
+    if want("device.host") {
+        for (i, d) in linux.devices.iter().enumerate() {
+            if !safe_device(d.major, Some(d.minor)) {
+                hit(
+                    &mut out,
+                    "device.host",
+                    format!(
+                        "linux.devices[{i}]: {} ({} {}:{})",
+                        d.path, d.kind, d.major, d.minor
+                    ),
+                );
+            }
+        }
+    }
+
+    // Sysctls.
+    if want("sysctl.unsafe") {
+        for key in linux.sysctl.keys() {
+            if ctx.allow_sysctls.iter().any(|a| a == key) {
+                continue;
+            }
+            match sysctl_namespace(key) {
+                None => hit(
+                    &mut out,
+                    "sysctl.unsafe",
+                    format!("linux.sysctl {key:?} is not namespaced"),
+                ),
+                Some(ns) if namespace_is_host(spec, ctx, ns) => hit(
+                    &mut out,
+                    "sysctl.unsafe",
+                    format!(
+                        "linux.sysctl {key:?} needs a new {} namespace, the container has the host's",
+                        ns.oci_name()
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    // Capabilities beyond the allowlist.
+    if want("caps.added") {
+        let extra: Vec<&str> = caps
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !DOCKER_DEFAULT_CAPS.contains(c) && !ctx.allow_caps.iter().any(|a| a == c))
+            .collect();
+        if !extra.is_empty() {
+            hit(
+                &mut out,
+                "caps.added",
+                format!("process.capabilities: {}", extra.join(", ")),
+            );
+        }
+    }
+    if want("user.root") && process.user.uid == 0 && !userns {
+        hit(
+            &mut out,
+            "user.root",
+            "process.user.uid is 0 and there is no user namespace",
+        );
+    }
+    if want("rootfs.writable") && !spec.root.as_ref().is_some_and(|r| r.readonly) {
+        hit(&mut out, "rootfs.writable", "root.readonly is false");
+    }
+    if want("no-new-privileges") && !process.no_new_privileges {
+        hit(
+            &mut out,
+            "no-new-privileges",
+            "process.noNewPrivileges is false",
+        );
+    }
+    if want("paths.unmasked") {
+        let mut missing: Vec<&str> = MUST_MASK
+            .into_iter()
+            .filter(|p| !linux.masked_paths.iter().any(|m| m == p))
+            .collect();
+        missing.extend(
+            MUST_READONLY
+                .into_iter()
+                .filter(|p| !linux.readonly_paths.iter().any(|m| m == p)),
+        );
+        if !missing.is_empty() {
+            hit(
+                &mut out,
+                "paths.unmasked",
+                format!("not masked or read-only: {}", missing.join(", ")),
+            );
+        }
+    }
+
+    // Limits.
+    if want("limits.memory")
+        && resources
+            .memory
+            .as_ref()
+            .and_then(|m| m.limit)
+            .is_none_or(|l| l <= 0)
+    {
+        hit(
+            &mut out,
+            "limits.memory",
+            "linux.resources.memory.limit is unset",
+        );
+    }
+    if want("limits.cpu")
+        && !resources.cpu.as_ref().is_some_and(|c| {
+            c.shares.is_some() || c.quota.is_some_and(|q| q > 0) || c.cpus.is_some()
+        })
+    {
+        hit(
+            &mut out,
+            "limits.cpu",
+            "linux.resources.cpu has no shares, quota or cpus",
+        );
+    }
+    if want("limits.pids")
+        && resources
+            .pids
+            .as_ref()
+            .and_then(|p| p.limit)
+            .is_none_or(|l| l <= 0)
+    {
+        hit(
+            &mut out,
+            "limits.pids",
+            "linux.resources.pids.limit is unset",
+        );
+    }
+    out
+}
