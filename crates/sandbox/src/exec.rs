@@ -68,8 +68,11 @@ fn is_executable(path: &str) -> bool {
         && nix::unistd::access(path, AccessFlags::X_OK).is_ok()
 }
 
-/// execve(2); returns only on failure.
+/// execve(2) with a clean signal state; returns only on failure.
 pub fn exec(p: &Prepared) -> Result<Infallible> {
+    ward_sys::process::reset_signals().layer("exec", || {
+        "resetting the signal mask and dispositions".into()
+    })?;
     nix::unistd::execve(&p.path, &p.args, &p.env).layer("exec", || format!("execve {:?}", p.path))
 }
 

@@ -17,6 +17,7 @@ pub mod lsm;
 pub mod namespaces;
 pub mod pipeline;
 pub mod privileges;
+pub mod procfs;
 pub mod rootfs;
 pub mod seccomp;
 pub mod userns;

@@ -9,15 +9,10 @@
 //! with no symlinks, no magic links and no mount crossings, and checks that
 //! what it opened is procfs.
 
-use std::io::Write;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
-use ward_sys::fs::{
-    openat2, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
-};
-
-use crate::{err, Context, Result};
+use crate::{err, Result};
 
 /// Whether AppArmor is enabled on this host.
 pub fn apparmor_enabled() -> bool {
@@ -38,26 +33,7 @@ fn write_attr(
     value: &str,
     layer: &'static str,
 ) -> Result<()> {
-    let rel = format!("{host_pid}/attr/{file}");
-    let fd = openat2(
-        proc,
-        &rel,
-        libc::O_WRONLY,
-        0,
-        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-    )
-    .layer(layer, || format!("opening /proc/{rel}"))?;
-    let fs =
-        nix::sys::statfs::fstatfs(fd.as_fd()).layer(layer, || format!("fstatfs /proc/{rel}"))?;
-    if fs.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC {
-        return Err(err(
-            layer,
-            format!("/proc/{rel} is not on procfs; refusing to write the label there"),
-        ));
-    }
-    std::fs::File::from(fd)
-        .write_all(value.as_bytes())
-        .layer(layer, || format!("writing {value:?} to /proc/{rel}"))
+    crate::procfs::write(proc, &format!("{host_pid}/attr/{file}"), value, layer)
 }
 
 /// Queues the AppArmor profile and SELinux label of `p` for the next execve.

@@ -413,7 +413,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         }
     }
     for (key, value) in &linux.sysctl {
-        write_sysctl(key, value)?;
+        write_sysctl(init.host_proc.as_fd(), key, value)?;
     }
     // 6. Hide and freeze what the container must not touch.
     masked::mask(new_root.as_fd(), &linux.masked_paths)?;
@@ -490,31 +490,13 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     crate::extras::exec(&init.extras, &program)
 }
 
-/// Writes a (validated, namespaced) sysctl through the container's /proc/sys.
-fn write_sysctl(key: &str, value: &str) -> Result<()> {
-    let sys = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open("/proc/sys")
-        .layer("sysctl", || {
-            "opening /proc/sys (mount proc at /proc)".into()
-        })?;
-    let rel = key.replace('.', "/");
-    let f = ward_sys::fs::openat2(
-        sys.as_fd(),
-        &rel,
-        libc::O_WRONLY,
-        0,
-        ward_sys::fs::RESOLVE_BENEATH | ward_sys::fs::RESOLVE_NO_SYMLINKS,
-    )
-    .layer("sysctl", || {
-        format!("linux.sysctl.{key}: opening /proc/sys/{rel}")
-    })?;
-    std::fs::File::from(f)
-        .write_all(value.as_bytes())
-        .layer("sysctl", || {
-            format!("linux.sysctl.{key}: writing {value:?}")
-        })
+/// Writes a (validated, namespaced) sysctl through the host procfs handle
+/// (never through the container's /proc, where a mount could redirect it:
+/// CVE-2025-52881); the values are those of our own namespaces.
+fn write_sysctl(proc: BorrowedFd<'_>, key: &str, value: &str) -> Result<()> {
+    let rel = format!("sys/{}", key.replace('.', "/"));
+    crate::procfs::write(proc, &rel, value, "sysctl")
+        .map_err(|e| err("sysctl", format!("linux.sysctl.{key}: {}", e.msg)))
 }
 
 /// What `exec` needs to start a process in a running container.

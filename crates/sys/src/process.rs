@@ -256,3 +256,26 @@ pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and touches no memory of ours.
     unsafe { libc::_exit(code) }
 }
+
+/// Gives the next program a clean signal state: every signal unblocked and
+/// every disposition the default. Both survive execve otherwise — the
+/// runtime blocks signals while it forwards them, and Rust ignores SIGPIPE —
+/// and a container whose SIGTERM is blocked cannot be stopped gracefully.
+pub fn reset_signals() -> io::Result<()> {
+    for sig in 1..=libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: SIG_DFL installs no handler; signal numbers the kernel
+        // does not accept (glibc's internal ones) fail harmlessly with EINVAL.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    // SAFETY: sigemptyset initialises `set`; sigprocmask reads it and
+    // writes nothing back (null old set).
+    let ret = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut())
+    };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
