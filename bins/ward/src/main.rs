@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use serde::Deserialize;
 use ward_runtime::sandbox::{self, Options};
 
+mod audit;
+
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;
 /// Exit code when the command does not exist (as a shell does).
@@ -31,11 +33,15 @@ struct Cli {
     cmd: Cmd,
 }
 
+// Parsed once per process: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a host command in a hardened sandbox: read-only host, no network,
     /// no capabilities, seccomp, Landlock, cgroup limits.
     Sandbox(SandboxArgs),
+    /// Audit container configs against the CIS Docker Benchmark (section 5).
+    Audit(audit::AuditArgs),
 }
 
 #[derive(clap::Args)]
@@ -125,6 +131,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Sandbox(a) => sandbox_main(a),
+        Cmd::Audit(a) => audit::main(a),
     }
 }
 

@@ -47,7 +47,7 @@ pub fn render(name: &str, findings: &[Finding]) -> String {
     let mut s = format!("{name}: {}\n", summary(findings));
     for f in findings {
         let cis = if f.cis.is_empty() {
-            "ward".to_string()
+            "-".to_string()
         } else {
             f.cis.join("/")
         };

@@ -937,7 +937,7 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
     }
     if want("limits.cpu")
         && !resources.cpu.as_ref().is_some_and(|c| {
-            c.shares.is_some() || c.quota.is_some_and(|q| q > 0) || c.cpus.is_some()
+            c.shares.is_some_and(|s| s > 0) || c.quota.is_some_and(|q| q > 0) || c.cpus.is_some()
         })
     {
         hit(

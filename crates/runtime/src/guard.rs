@@ -68,7 +68,8 @@ fn audit_target() -> (Option<PathBuf>, bool) {
 /// What the host contributes to a decision: the active LSM, namespace paths
 /// that are the host's own, bind sources with symlinks resolved, and the
 /// state root (a bind of it would expose every container's state).
-fn context(g: &Global, bundle: &Path, spec: &Spec) -> Context {
+/// `root`: the state root in use. Used by `ward audit` too.
+pub fn host_context(root: &Path, bundle: &Path, spec: &Spec) -> Context {
     let mut ctx = Context {
         lsm: if ward_sandbox::lsm::apparmor_enabled() {
             Some("apparmor".into())
@@ -101,7 +102,7 @@ fn context(g: &Global, bundle: &Path, spec: &Spec) -> Context {
             }
         }
     }
-    let root = std::fs::canonicalize(&g.root).unwrap_or_else(|_| g.root.clone());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     if root.is_absolute() && root != Path::new("/") {
         ctx.sensitive.push(root.to_string_lossy().into_owned());
     }
@@ -134,7 +135,7 @@ pub fn admit(
             return Err(msg(m));
         }
     };
-    let d = policy.decide(spec, &context(g, bundle, spec), scope);
+    let d = policy.decide(spec, &host_context(&g.root, bundle, spec), scope);
     write_record(
         action,
         id,

@@ -1,0 +1,125 @@
+//! `ward audit`: a CIS Docker Benchmark (v1.6.0, section 5) report of
+//! container configs — files, or the containers of a ward-oci state root.
+//! The findings are the policy engine's rules (`ward-policy`): the same
+//! checks that `ward-oci` enforces, reported whatever their policy mode.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ward_policy::audit::{findings, render, Finding};
+use ward_policy::Severity;
+use ward_runtime::state::{self, Status, Store};
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'"
+)]
+pub struct AuditArgs {
+    /// config.json files to audit.
+    #[arg(value_name = "CONFIG.json")]
+    configs: Vec<PathBuf>,
+    /// Audit the containers (created, running, paused) of this ward-oci state root.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// JSON output: [{"target", "findings": [{"cis", "rule", "severity", "title", "detail", "why", "fix"}]}].
+    #[arg(long)]
+    json: bool,
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity {s:?}; one of info, low, medium, high, critical"))
+}
+
+/// Exit code of an error of ward itself.
+const EXIT_ERROR: u8 = 125;
+
+fn audit_config(path: &Path) -> Result<(String, Vec<Finding>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = ward_spec::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bundle = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let ctx = ward_runtime::guard::host_context(Path::new("/run/ward"), bundle, &spec);
+    Ok((path.display().to_string(), findings(&spec, &ctx)))
+}
+
+fn audit_root(root: &Path) -> Result<Vec<(String, Vec<Finding>)>, String> {
+    if !root.is_dir() {
+        return Err(format!("--root {}: not a directory", root.display()));
+    }
+    let store = Store::new(root);
+    let mut out = Vec::new();
+    for id in store.ids() {
+        let Ok(s) = store.load(&id) else { continue };
+        let status = state::status(&store, &s);
+        if status == Status::Stopped {
+            continue;
+        }
+        let ctx = ward_runtime::guard::host_context(root, &s.bundle, &s.spec);
+        out.push((
+            format!(
+                "container {id} ({}, bundle {})",
+                status.as_str(),
+                s.bundle.display()
+            ),
+            findings(&s.spec, &ctx),
+        ));
+    }
+    Ok(out)
+}
+
+pub fn main(a: AuditArgs) -> ExitCode {
+    if a.configs.is_empty() && a.root.is_none() {
+        eprintln!("ward audit: give CONFIG.json files or --root DIR (see ward audit --help)");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let mut reports = Vec::new();
+    for c in &a.configs {
+        match audit_config(c) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("ward audit: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    }
+    if let Some(root) = &a.root {
+        match audit_root(root) {
+            Ok(r) => reports.extend(r),
+            Err(e) => {
+                eprintln!("ward audit: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    }
+    if a.json {
+        let v: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|(t, f)| serde_json::json!({"target": t, "findings": f}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        if reports.is_empty() {
+            println!("no containers to audit");
+        }
+        for (t, f) in &reports {
+            print!("{}", render(t, f));
+        }
+    }
+    let failed = a.fail_on.is_some_and(|min| {
+        reports
+            .iter()
+            .flat_map(|(_, f)| f)
+            .any(|f| f.severity >= min)
+    });
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
