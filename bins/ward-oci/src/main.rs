@@ -55,7 +55,7 @@ fn audited(c: &Command) -> Option<(&'static str, &str, Option<&std::path::Path>)
     match c {
         Command::Create(a) => Some(("create", &a.id, Some(&a.bundle))),
         Command::Run { create, .. } => Some(("run", &create.id, Some(&create.bundle))),
-        Command::Exec(e) => Some(("exec", &e.id, None)),
+        Command::Exec(e) => Some(("exec", e.id(), None)),
         Command::Update(u) => Some(("update", &u.id, None)),
         Command::Start { id } => Some(("start", id, None)),
         Command::Kill { id, .. } => Some(("kill", id, None)),
@@ -109,8 +109,8 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
         Command::Exec(e) => lifecycle::exec(
             &g,
             &ExecOpts {
-                id: e.id,
-                command: e.command,
+                id: e.id().to_string(),
+                command: e.command().to_vec(),
                 process_file: e.process,
                 console_socket: e.console_socket,
                 cwd: e.cwd,

@@ -190,10 +190,11 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ExecArgs {
-    pub id: String,
-    /// Command and arguments (unless --process is given).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
+    /// The container id, then the command and its arguments (unless
+    /// --process is given). As in runc, options end at the id: everything
+    /// after it belongs to the command (`exec ID ls --color`).
+    #[arg(value_name = "ID [COMMAND]...", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub id_and_command: Vec<String>,
     #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
     #[arg(long)]
@@ -271,6 +272,21 @@ pub struct UpdateArgs {
     pub mem_bw_schema: Option<String>,
 }
 
+impl ExecArgs {
+    /// The container id.
+    pub fn id(&self) -> &str {
+        self.id_and_command
+            .first()
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The command (empty with --process).
+    pub fn command(&self) -> &[String] {
+        self.id_and_command.get(1..).unwrap_or(&[])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,8 +329,19 @@ mod tests {
         .expect("parses");
         match cli.command {
             Command::Exec(e) => {
-                assert_eq!(e.command, ["sh", "-c", "echo -n hi"]);
+                assert_eq!(e.id(), "c1");
+                assert_eq!(e.command(), ["sh", "-c", "echo -n hi"]);
                 assert!(e.tty);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Options end at the id, as in runc.
+        let cli =
+            Cli::try_parse_from(["ward-oci", "exec", "c1", "ls", "--cwd", "/x"]).expect("parses");
+        match cli.command {
+            Command::Exec(e) => {
+                assert_eq!(e.command(), ["ls", "--cwd", "/x"]);
+                assert!(e.cwd.is_none());
             }
             other => panic!("{other:?}"),
         }
