@@ -91,6 +91,16 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     {
         return Err(msg("process.apparmorProfile: AppArmor is not enabled on this host; remove the profile or enable AppArmor"));
     }
+    if let Some(profile) = p
+        .and_then(|p| p.apparmor_profile.as_deref())
+        .filter(|s| !s.is_empty() && *s != "unconfined")
+    {
+        if ward_sandbox::lsm::apparmor_profile_loaded(profile) == Some(false) {
+            return Err(msg(format!(
+                "process.apparmorProfile: the AppArmor profile {profile:?} is not loaded; load it first (apparmor_parser -r FILE)"
+            )));
+        }
+    }
     if p.and_then(|p| p.selinux_label.as_deref())
         .is_some_and(|s| !s.is_empty())
         && !ward_sandbox::lsm::selinux_enabled()

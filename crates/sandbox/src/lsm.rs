@@ -20,6 +20,19 @@ pub fn apparmor_enabled() -> bool {
         .is_ok_and(|s| s.trim() == "Y")
 }
 
+/// Whether the AppArmor profile `name` is loaded (None when the list of
+/// profiles cannot be read, e.g. securityfs is not mounted). Writing
+/// "exec NAME" for an unknown profile only fails at execve, after `create`
+/// has reported success: the runtime checks first.
+pub fn apparmor_profile_loaded(name: &str) -> Option<bool> {
+    let list = std::fs::read_to_string("/sys/kernel/security/apparmor/profiles").ok()?;
+    // Lines are "NAME (MODE)"; a name may contain spaces.
+    Some(
+        list.lines()
+            .any(|l| l.rsplit_once(" (").map(|(n, _)| n) == Some(name)),
+    )
+}
+
 /// Whether SELinux is enabled on this host.
 pub fn selinux_enabled() -> bool {
     Path::new("/sys/fs/selinux/enforce").exists()
