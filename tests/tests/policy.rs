@@ -137,6 +137,9 @@ fn set_caps(b: &mut Bundle, caps: &[&str]) {
         json!({"bounding": caps, "effective": caps, "permitted": caps});
 }
 
+/// A change to a bundle's config.
+type Mutation = Box<dyn Fn(&mut Bundle)>;
+
 /// Refused with the rule named, and nothing left behind.
 #[track_caller]
 fn assert_refused(ctx: &Ctx, policy: Option<&Path>, b: &Bundle, rule: &str) {
@@ -174,7 +177,7 @@ fn enforce_refuses_each_dangerous_config_and_leaves_nothing() {
     if !default_policy_in_force(&ctx) {
         return;
     }
-    let cases: Vec<(&str, Box<dyn Fn(&mut Bundle)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         ("privileged", Box::new(|b| set_caps(b, &ALL_CAPS))),
         (
             "seccomp.unconfined-sys-admin",
