@@ -54,6 +54,9 @@ stage1() {
 	chmod 0700 root
 	for l in bin sbin lib lib32 lib64 libx32; do ln -s "usr/$l" "$l"; done
 	ln -s ../run var/run
+	# /tmp and /run first: a share may live below them (a clone in /tmp).
+	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs tmp || die "tmpfs /tmp"
+	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs run || die "tmpfs /run"
 	i=0
 	for p in $(echo "$shares" | tr , ' '); do
 		mkdir -p "/newroot$p"
@@ -75,8 +78,6 @@ stage1() {
 out() { echo "$*" >&3; }
 
 stage2() {
-	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
-	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 	mkdir -p /dev/pts /dev/shm /dev/mqueue
 	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts
 	[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
@@ -97,8 +98,12 @@ stage2() {
 	[ -r "$run/plan.tsv" ] || die "no plan at $run/plan.tsv"
 	TEST_TIMEOUT=600
 	WARD_TEST_RUNTIME=
+	SCRATCH_DIRS=
 	# shellcheck disable=SC1091
 	[ -r "$run/config.sh" ] && . "$run/config.sh"
+	for d in $SCRATCH_DIRS; do
+		[ -d "$d" ] && mount -t tmpfs -o mode=1777 scratch "$d"
+	done
 
 	# Results channel: the second serial port, raw.
 	busybox stty -F /dev/ttyS1 raw -echo

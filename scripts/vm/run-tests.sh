@@ -12,11 +12,12 @@
 # Options:
 #   --kernel K        bookworm (default), backports, or all (both, in turn)
 #   --timeout S       hard limit of one qemu run, seconds (default 1500)
-#   --test-timeout S  limit of one test in the guest, seconds (default 300)
+#   --test-timeout S  limit of one test in the guest, seconds (default 600)
 #   --require-run RE  fail unless every planned test matching RE ("LABEL NAME")
 #                     ran and passed (not skipped); repeatable
 #   --xfail RE        a failure of the tests matching RE is expected (a known
 #                     bug): reported, not counted as failed; repeatable
+#   --env NAME=VALUE  set in the tests' environment in the guest; repeatable
 #   --append ARGS     extra kernel command line (e.g. to test a broken boot)
 #   --mem MB --smp N  guest size (default 2048, 2)
 #   --list            print the plan and stop
@@ -32,13 +33,14 @@ ws=$(cd "$here/../.." && pwd)
 
 kernels=bookworm
 qemu_timeout=1500
-test_timeout=300
+test_timeout=600
 mem=2048
 smp=2
 append=
 list_only=0
 verbose=0
 require=()
+guest_env=()
 filters=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -48,6 +50,9 @@ while [ $# -gt 0 ]; do
 	--require-run) require+=(--require-run "$2"); shift 2 ;;
 	--xfail) require+=(--xfail "$2"); shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--env)
+		case "$2" in [A-Za-z_]*=*) ;; *) echo "run-tests.sh: --env wants NAME=VALUE" >&2; exit 2 ;; esac
+		guest_env+=("$2"); shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--list) list_only=1; shift ;;
@@ -89,8 +94,10 @@ if [ ${#need[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing ${need[*]}: run as root or apt-get install ${need[*]}"
 	apt_update
 	log "installing ${need[*]}"
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-		die "apt-get install ${need[*]} failed"
+	apt_log=$(mktemp)
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >"$apt_log" 2>&1 ||
+		{ cat "$apt_log" >&2; die "apt-get install ${need[*]} failed"; }
+	rm -f "$apt_log"
 fi
 [ "$(id -u)" = 0 ] || log "warning: not root: the guest runs the tests as root anyway"
 
@@ -212,12 +219,13 @@ add_share() {
 	done
 	shares+=("$p")
 }
+mkdir -p "$target/tmp"
 add_share "$ws"
 add_share "$target"
 [ -d "$ws/../shared" ] && add_share "$ws/../shared"
 case "$runtime" in "$ws"/* | "$target"/*) ;; *) add_share "$(dirname "$runtime")" ;; esac
 for s in "${shares[@]}"; do
-	case "$s" in /usr | /usr/* | /etc | /etc/*) die "cannot export $s (it is under /usr or /etc)" ;; esac
+	case "$s" in /usr | /usr/* | /etc | /etc/* | /proc/* | /sys/* | /dev/* | /) die "cannot export $s to the guest at the same path: move the workspace or its target dir" ;; esac
 done
 shares=(/usr /etc "${shares[@]}")
 
@@ -273,11 +281,15 @@ for flavour in "${kernel_list[@]}"; do
 
 	flock -u 9
 
-	cat >"$run/config.sh" <<EOF
-TEST_TIMEOUT=$test_timeout
-WARD_TEST_RUNTIME=$runtime
-ACCEL=$accel
-EOF
+	{
+		echo "TEST_TIMEOUT=$test_timeout"
+		echo "WARD_TEST_RUNTIME=$(printf %q "$runtime")"
+		echo "ACCEL=$accel"
+		# Cargo's scratch dir for integration tests (CARGO_TARGET_TMPDIR):
+		# writable (a tmpfs) in the guest.
+		echo "SCRATCH_DIRS=$(printf %q "$target/tmp")"
+		for e in "${guest_env[@]}"; do echo "export $(printf %q "$e")"; done
+	} >"$run/config.sh"
 	virtfs=()
 	i=0
 	for s in "${shares[@]}"; do
