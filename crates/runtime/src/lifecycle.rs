@@ -56,6 +56,42 @@ impl Drop for Cleanup<'_> {
     }
 }
 
+/// The socket the init sends its pty master to: the caller's
+/// `--console-socket` (connected now, so a bad path leaves nothing behind),
+/// or with `proxy` a socketpair whose other end (returned second) the
+/// runtime reads to proxy the terminal itself.
+fn console_sockets(
+    given: Option<&Path>,
+    proxy: bool,
+) -> Result<(Option<OwnedFd>, Option<OwnedFd>)> {
+    if let Some(path) = given {
+        let s = UnixStream::connect(path).ctx(|| format!("--console-socket {}", path.display()))?;
+        return Ok((Some(OwnedFd::from(s)), None));
+    }
+    if !proxy {
+        return Ok((None, None));
+    }
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .ctx(|| "socketpair".into())?;
+    Ok((Some(a), Some(b)))
+}
+
+/// The host's /proc as an O_PATH handle, taken before the container exists
+/// (the init writes sysctls, LSM labels and the exec fifo through it).
+fn host_proc() -> Result<OwnedFd> {
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open("/proc")
+        .ctx(|| "opening /proc".into())?;
+    Ok(OwnedFd::from(f))
+}
+
 /// Reads, parses and validates `bundle/config.json`.
 fn load_bundle(bundle: &Path) -> Result<(PathBuf, Spec, PathBuf)> {
     let bundle = fs::canonicalize(bundle).ctx(|| format!("bundle {}", bundle.display()))?;
@@ -261,21 +297,8 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         ));
     }
     // Connect before anything is created: a bad socket leaves nothing behind.
-    let (console_socket, console_recv) = if let Some(path) = &o.console_socket {
-        let s = UnixStream::connect(path).ctx(|| format!("--console-socket {}", path.display()))?;
-        (Some(OwnedFd::from(s)), None)
-    } else if inner_console {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .ctx(|| "socketpair".into())?;
-        (Some(a), Some(b))
-    } else {
-        (None, None)
-    };
+    let (console_socket, console_recv) =
+        console_sockets(o.console_socket.as_deref(), inner_console)?;
     let locked = store.create(&o.id)?;
     let cgroup = cg::open(&spec, &o.id, g.systemd_cgroup)?;
     let mut cleanup = Cleanup {
@@ -310,11 +333,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
             .ctx(|| "opening exec fifo".into())?;
         StartSignal::Fifo(OwnedFd::from(fd))
     };
-    let host_proc = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open("/proc")
-        .ctx(|| "opening /proc".into())?;
+    let host_proc = host_proc()?;
     let init = InitSpec {
         id: &o.id,
         spec: &spec,
@@ -328,7 +347,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         no_pivot: o.no_pivot,
         no_new_keyring: o.no_new_keyring,
         seccomp,
-        host_proc: OwnedFd::from(host_proc),
+        host_proc,
         extras: ward_sandbox::extras::Extras::default(),
     };
     let mut parent = Parent {
@@ -847,22 +866,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     if p.terminal && o.console_socket.is_none() && o.detach {
         return Err(msg("--tty with --detach needs --console-socket"));
     }
-    let (console_socket, console_recv) = if let Some(path) = &o.console_socket {
-        let sock =
-            UnixStream::connect(path).ctx(|| format!("--console-socket {}", path.display()))?;
-        (Some(OwnedFd::from(sock)), None)
-    } else if p.terminal {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .ctx(|| "socketpair".into())?;
-        (Some(a), Some(b))
-    } else {
-        (None, None)
-    };
+    let (console_socket, console_recv) = console_sockets(o.console_socket.as_deref(), p.terminal)?;
     let init_pidfd = ward_sys::process::pidfd_open(s.pid)
         .ctx(|| format!("container {:?} is not running", o.id))?;
     if !state::init_alive(&s) {
@@ -881,13 +885,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         console_socket,
         preserve_fds: o.preserve_fds,
         seccomp,
-        host_proc: OwnedFd::from(
-            fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-                .open("/proc")
-                .ctx(|| "opening /proc".into())?,
-        ),
+        host_proc: host_proc()?,
     };
     struct Join<'a>(&'a Cgroup, &'a Saved);
     impl ParentSide for Join<'_> {
@@ -991,23 +989,8 @@ pub fn run_ephemeral(
         cg: cgroup.as_ref(),
         locked: None,
     };
-    let (console_socket, console_recv) = if process.terminal {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .ctx(|| "socketpair".into())?;
-        (Some(a), Some(b))
-    } else {
-        (None, None)
-    };
-    let host_proc = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open("/proc")
-        .ctx(|| "opening /proc".into())?;
+    let (console_socket, console_recv) = console_sockets(None, process.terminal)?;
+    let host_proc = host_proc()?;
     let init = InitSpec {
         id,
         spec,
@@ -1021,7 +1004,7 @@ pub fn run_ephemeral(
         no_pivot: false,
         no_new_keyring: false,
         seccomp,
-        host_proc: OwnedFd::from(host_proc),
+        host_proc,
         extras,
     };
     let sfd = foreground::block_signals()?;

@@ -121,7 +121,6 @@ pub fn spawn(
             "linux.namespaces: a mount namespace is required: add {\"type\": \"mount\"}",
         ));
     }
-    let (parent_end, child_end) = handshake::pair()?;
     // Fast path: every namespace is new, so one clone3 creates them all (the
     // cgroup namespace too when the clone lands in the cgroup directly).
     // Slow path: the child joins paths first and unshares the rest, like runc.
@@ -131,24 +130,10 @@ pub fn spawn(
     if !cgroupns_at_clone {
         flags &= !NamespaceType::Cgroup.clone_flag();
     }
-    let (pid, pidfd) = match clone3(flags, cgroup_fd)
-        .layer("clone3", || "creating the container process".into())?
-    {
-        Forked::Child => {
-            drop(parent_end);
-            let failure = match child(init, &ns, &child_end, fast, cgroupns_at_clone) {
-                Ok(never) => match never {},
-                Err(e) => e,
-            };
-            let _ = child_end.send(&ToParent::Failed {
-                msg: failure.to_string(),
-            });
-            // Leave without running the parent's destructors or atexit handlers.
-            ward_sys::process::exit_now(1);
-        }
-        Forked::Parent { pid, pidfd } => (pid, pidfd),
-    };
-    drop(child_end);
+    let (pid, pidfd, parent_end) =
+        fork_into(flags, cgroup_fd, "creating the container process", |ch| {
+            child(init, &ns, ch, fast, cgroupns_at_clone)
+        })?;
     let mut guard = KillGuard { pid, armed: true };
     let spawned = handshake_parent(init, &ns, &parent_end, pid, pidfd, fast, parent, &mut guard)?;
     guard.armed = false;
@@ -157,6 +142,33 @@ pub fn spawn(
         pidfd: spawned.1,
         channel: parent_end,
     })
+}
+
+/// clone3 with a fresh handshake channel: the child runs `body` (which
+/// returns only on error: the error travels to the parent as `Failed`, and
+/// the child leaves without running the parent's destructors or atexit
+/// handlers); the parent gets the pid, a pidfd and its end of the channel.
+fn fork_into(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+    what: &str,
+    body: impl FnOnce(&Channel) -> Result<Infallible>,
+) -> Result<(i32, OwnedFd, Channel)> {
+    let (parent_end, child_end) = handshake::pair()?;
+    match clone3(flags, cgroup).layer("clone3", || what.to_string())? {
+        Forked::Child => {
+            drop(parent_end);
+            let failure = match body(&child_end) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            let _ = child_end.send(&ToParent::Failed {
+                msg: failure.to_string(),
+            });
+            ward_sys::process::exit_now(1);
+        }
+        Forked::Parent { pid, pidfd } => Ok((pid, pidfd, parent_end)),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -542,23 +554,9 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
         ward_sys::process::setns_pidfd(e.init_pidfd, pid_flag as i32)
             .layer("namespaces", || "joining the pid namespace".into())?;
     }
-    let (parent_end, child_end) = handshake::pair()?;
-    let (pid, pidfd) =
-        match clone3(0, None).layer("clone3", || "creating the exec process".into())? {
-            Forked::Child => {
-                drop(parent_end);
-                let failure = match exec_child(e, flags & !pid_flag, &child_end) {
-                    Ok(never) => match never {},
-                    Err(err) => err,
-                };
-                let _ = child_end.send(&ToParent::Failed {
-                    msg: failure.to_string(),
-                });
-                ward_sys::process::exit_now(1);
-            }
-            Forked::Parent { pid, pidfd } => (pid, pidfd),
-        };
-    drop(child_end);
+    let (pid, pidfd, parent_end) = fork_into(0, None, "creating the exec process", |ch| {
+        exec_child(e, flags & !pid_flag, ch)
+    })?;
     let mut guard = KillGuard { pid, armed: true };
     parent.place(pid)?;
     parent_end.send(&ToChild::Go { pid })?;
