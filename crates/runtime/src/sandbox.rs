@@ -422,7 +422,9 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         .as_ref()
         .and_then(|h| std::fs::canonicalize(h).ok())
     {
-        if home.is_dir() && home != Path::new("/") && !hidden.iter().any(|h| under(&home, h)) {
+        // Also when $HOME lies in a hidden path (a home under /tmp): it is
+        // then made inside that tmpfs, so ~ exists and takes writes.
+        if home.is_dir() && home != Path::new("/") && !hidden.iter().any(|h| h == &home) {
             let s = path_str("$HOME", &home)?.to_string();
             mounts.push(tmpfs(&s, &["nosuid", "nodev", "mode=700"]));
             writable.push(s.clone());
