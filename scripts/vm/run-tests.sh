@@ -125,7 +125,7 @@ setup_backports() {
 }
 
 fetch_kernel() {
-	local flavour=$1 apt=() pkg ver dir deb
+	local flavour=$1 apt=() pkg ver dir deb keep old
 	if [ "$flavour" = backports ]; then
 		setup_backports || log "bookworm-backports unreachable"
 		apt=("${backports_apt[@]}")
@@ -154,9 +154,14 @@ fetch_kernel() {
 		mkdir -p "$dir"
 		dpkg-deb -x "$deb" "$dir" || return 1
 		ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1 || { log "no vmlinuz in $deb"; return 1; }
-		mv "$deb" "$vm/debs/"
+		keep=$vm/debs/$flavour-$(basename "$deb")
+		mv "$deb" "$keep"
 		rmdir "$vm/debs/tmp"
 		echo "$pkg $ver" >"$dir/.complete"
+		# Older versions of this flavour are not needed any more.
+		for old in "$vm/kernels/$flavour-"* "$vm/debs/$flavour-"*.deb; do
+			[ "$old" = "$dir" ] || [ "$old" = "$keep" ] || rm -rf "$old"
+		done
 	fi
 	echo "$dir"
 }
