@@ -381,22 +381,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 }
 
 /// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`).
-pub const DOCKER_DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+pub use ward_spec::caps::DOCKER_DEFAULT as DOCKER_DEFAULT_CAPS;
 
 /// Host directories a bind mount must not expose (CIS 5.6 plus the state
 /// of container runtimes). A mount of the path itself or of a parent trips

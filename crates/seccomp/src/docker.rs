@@ -328,19 +328,4 @@ pub fn load(json: &str, target: &Target<'_>) -> Result<Option<LinuxSeccomp>, Doc
 }
 
 /// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`).
-pub const DEFAULT_CAPABILITIES: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+pub use ward_spec::caps::DOCKER_DEFAULT as DEFAULT_CAPABILITIES;

@@ -45,6 +45,26 @@ pub const NAMES: [&str; 41] = [
     "CAP_CHECKPOINT_RESTORE",
 ];
 
+/// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`,
+/// ../shared/reference/docker-default-capabilities.txt): the seccomp
+/// profile conversion and the policy's capability allowlist both use it.
+pub const DOCKER_DEFAULT: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
 /// The number of a capability name (`CAP_` prefix optional, any case).
 pub fn number(name: &str) -> Option<u32> {
     let upper = name.to_ascii_uppercase();

@@ -124,3 +124,24 @@ fn capability_numbers() {
     assert_eq!(caps::number("CAP_CHECKPOINT_RESTORE"), Some(40));
     assert_eq!(caps::number("CAP_NOPE"), None);
 }
+
+#[test]
+fn docker_default_capabilities_match_the_reference() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/docker-default-capabilities.txt"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("SKIP: {path} not found");
+        return;
+    };
+    let mut want: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut have = caps::DOCKER_DEFAULT.to_vec();
+    want.sort_unstable();
+    have.sort_unstable();
+    assert_eq!(have, want);
+}
