@@ -316,7 +316,9 @@ def classify(t):
     # same line.
     skips = []
     for l in t["out"]:
-        m = re.search(r"(?:^|\.\.\. )\s*(SKIP\b.*)", l)
+        # "SKIP: reason" (not e.g. "SKIP-WEAKENED:", a note of a test that
+        # ran).
+        m = re.search(r"(?:^|\.\.\. )\s*(SKIP:.*)", l)
         if m:
             skips.append(m.group(1).strip())
     if t["rc"] is None:
