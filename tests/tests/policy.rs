@@ -118,11 +118,13 @@ fn records(ctx: &Ctx) -> Vec<Value> {
         .collect()
 }
 
+/// The last decision record of `action` on `id` (outcome records, which
+/// follow allowed actions, have no "decision").
 fn record_for(ctx: &Ctx, id: &str, action: &str) -> Value {
     records(ctx)
         .into_iter()
         .rev()
-        .find(|r| r["id"] == id && r["action"] == action)
+        .find(|r| r["id"] == id && r["action"] == action && r.get("decision").is_some())
         .unwrap_or_else(|| panic!("no {action} record for {id} in {:?}", records(ctx)))
 }
 
@@ -447,23 +449,22 @@ fn exec_and_update_are_checked() {
     rt(&ctx, None, &["kill", &id, "KILL"]).ok();
     let _ = ctx.wait_status(&id, "stopped", std::time::Duration::from_secs(5));
     rt(&ctx, None, &["delete", &id]).ok();
-    let actions: Vec<String> = records(&ctx)
-        .iter()
-        .filter(|r| r["id"] == id.as_str())
-        .map(|r| format!("{}:{}", r["action"], r["decision"]).replace('"', ""))
-        .collect();
     assert_eq!(
-        actions,
+        trail(&ctx, &id),
         [
-            "run:warned",
-            "exec:refused",
-            "exec:warned",
-            "update:refused",
-            "update:allowed",
-            "kill:allowed",
-            "delete:allowed"
-        ],
-        "{actions:?}"
+            "run:decision=warned",
+            "run:result=ok",
+            "exec:decision=refused",
+            "exec:decision=warned",
+            "exec:result=ok",
+            "update:decision=refused",
+            "update:decision=allowed",
+            "update:result=ok",
+            "kill:decision=allowed",
+            "kill:result=ok",
+            "delete:decision=allowed",
+            "delete:result=ok"
+        ]
     );
 }
 
@@ -576,4 +577,528 @@ fn hardened_spec_runs_and_compat_writes_runcs() {
         c["process"]["capabilities"]["bounding"],
         json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     );
+}
+
+/// The audit records of one container, as "action:decision" and
+/// "action:result" lines in log order.
+fn trail(ctx: &Ctx, id: &str) -> Vec<String> {
+    records(ctx)
+        .iter()
+        .filter(|r| r["id"] == id)
+        .map(|r| {
+            let (what, v) = if r.get("decision").is_some() {
+                ("decision", &r["decision"])
+            } else {
+                ("result", &r["result"])
+            };
+            format!("{}:{what}={}", r["action"], v).replace('"', "")
+        })
+        .collect()
+}
+
+#[test]
+fn audit_log_records_the_outcome_after_the_decision() {
+    let Some(ctx) = ward_ctx("policy-outcome") else {
+        return;
+    };
+    // Allowed by the policy, then fails: the command does not exist (ward,
+    // like runc, finds that out during create).
+    let b = ctx.bundle(&["/no-such-command"]);
+    let bad = ctx.id("nocmd");
+    let o = create(&ctx, None, &b, &bad);
+    assert!(!o.success(), "{o}");
+    let outcome = records(&ctx)
+        .into_iter()
+        .find(|r| r["id"] == bad.as_str() && r["action"] == "create" && r.get("result").is_some())
+        .unwrap_or_else(|| panic!("no create outcome: {:?}", records(&ctx)));
+    assert_eq!(outcome["result"], "error", "{outcome}");
+    assert!(
+        outcome["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("/no-such-command")),
+        "{outcome}"
+    );
+    // The outcome names the same bundle, process and caller as the decision.
+    let decision = record_for(&ctx, &bad, "create");
+    assert_eq!(outcome["bundle"], decision["bundle"], "{outcome}");
+    assert_eq!(outcome["caller"], decision["caller"], "{outcome}");
+    assert!(outcome.get("decision").is_none(), "{outcome}");
+    // start of a container that has stopped, kill of a stopped container.
+    let b = ctx.bundle(&["true"]);
+    let id = ctx.id("ended");
+    create(&ctx, None, &b, &id).ok();
+    rt(&ctx, None, &["start", &id]).ok();
+    ctx.wait_status(&id, "stopped", std::time::Duration::from_secs(10));
+    let o = rt(&ctx, None, &["start", &id]);
+    assert!(!o.success(), "{o}");
+    let o = rt(&ctx, None, &["kill", &id, "TERM"]);
+    assert!(!o.success(), "{o}");
+    rt(&ctx, None, &["delete", &id]).ok();
+    assert_eq!(
+        trail(&ctx, &id),
+        [
+            "create:decision=warned",
+            "create:result=ok",
+            "start:decision=allowed",
+            "start:result=ok",
+            "start:decision=allowed",
+            "start:result=error",
+            "kill:decision=allowed",
+            "kill:result=error",
+            "delete:decision=allowed",
+            "delete:result=ok",
+        ]
+    );
+    let errors: Vec<Value> = records(&ctx)
+        .into_iter()
+        .filter(|r| r["id"] == id.as_str() && r["result"] == "error")
+        .collect();
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("stopped")),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not running")),
+        "{}",
+        errors[1]
+    );
+    // A refusal is the action's last record and carries its result; a
+    // foreground run's outcome carries the container's exit code.
+    let mut b = ctx.bundle(&["sh", "-c", "exit 3"]);
+    let rid = ctx.id("exit3");
+    let o = run(&ctx, None, &b, &rid);
+    assert_eq!(o.status.code(), Some(3), "{o}");
+    let r = records(&ctx)
+        .into_iter()
+        .find(|r| r["id"] == rid.as_str() && r.get("result").is_some())
+        .expect("run outcome");
+    assert_eq!((&r["result"], &r["exit_code"]), (&json!("ok"), &json!(3)));
+    b.mount(json!({"destination": "/host", "type": "bind", "source": "/", "options": ["rbind"]}));
+    let refused = ctx.id("refused");
+    assert!(!create(&ctx, None, &b, &refused).success());
+    assert_eq!(trail(&ctx, &refused), ["create:decision=refused"]);
+    assert_eq!(record_for(&ctx, &refused, "create")["result"], "refused");
+}
+
+/// A datagram socket standing in for the syslog daemon's /dev/log.
+fn syslog_listener(ctx: &Ctx) -> (std::os::unix::net::UnixDatagram, PathBuf) {
+    let path = ctx.path("syslog.sock");
+    let s = std::os::unix::net::UnixDatagram::bind(&path).expect("bind syslog socket");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    (s, path)
+}
+
+/// Splits `<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG` (RFC 3164 as glibc sends it
+/// to /dev/log) into (pri, tag, pid, msg).
+fn parse_rfc3164(line: &str) -> Option<(u32, &str, u32, &str)> {
+    let rest = line.strip_prefix('<')?;
+    let (pri, rest) = rest.split_once('>')?;
+    let pri: u32 = pri.parse().ok()?;
+    // "Nov 23 14:30:05 " is 16 bytes.
+    let (stamp, rest) = (rest.get(..16)?, rest.get(16..)?);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let b = stamp.as_bytes();
+    let ok = months.contains(&&stamp[..3])
+        && b[3] == b' '
+        && (b[4] == b' ' || b[4].is_ascii_digit())
+        && b[5].is_ascii_digit()
+        && b[6] == b' '
+        && b[9] == b':'
+        && b[12] == b':'
+        && b[15] == b' ';
+    if !ok {
+        return None;
+    }
+    let (tag, rest) = rest.split_once('[')?;
+    let (pid, msg) = rest.split_once("]: ")?;
+    Some((pri, tag, pid.parse().ok()?, msg))
+}
+
+#[test]
+fn syslog_gets_an_authpriv_record_with_the_json() {
+    let Some(ctx) = ward_ctx("policy-syslog") else {
+        return;
+    };
+    let (sock, path) = syslog_listener(&ctx);
+    let p = write_policy(
+        &ctx,
+        &format!("syslog_socket = {:?}\n", path.display().to_string()),
+    );
+    let b = ctx.bundle(&["true"]);
+    let id = ctx.id("syslog");
+    create(&ctx, Some(&p), &b, &id).ok();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while got.len() < 2 {
+        let n = sock
+            .recv(&mut buf)
+            .unwrap_or_else(|e| panic!("no syslog record after {got:?}: {e}"));
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let file = records(&ctx);
+    for (line, rec) in got.iter().zip(&file) {
+        let (pri, tag, pid, msg) =
+            parse_rfc3164(line).unwrap_or_else(|| panic!("not RFC 3164: {line:?}"));
+        assert_eq!(pri / 8, 10, "facility is not authpriv: {line}");
+        assert_eq!(tag, "ward-oci", "{line}");
+        assert_eq!(json!(pid), rec["caller"]["pid"], "{line}");
+        let v: Value = serde_json::from_str(msg).unwrap_or_else(|e| panic!("{e}: {msg}"));
+        // The same record as in the file.
+        assert_eq!(&v, rec, "{line}");
+    }
+    let (pri, ..) = parse_rfc3164(&got[0]).expect("parsed");
+    // The decision (warned: runc's template has no seccomp) is a warning,
+    // the outcome (ok) a notice.
+    assert_eq!(pri % 8, 4, "{}", got[0]);
+    assert_eq!(file[0]["decision"], "warned");
+    let (pri, ..) = parse_rfc3164(&got[1]).expect("parsed");
+    assert_eq!((pri % 8, &file[1]["result"]), (5, &json!("ok")));
+}
+
+#[test]
+fn a_missing_syslog_socket_is_silently_fine() {
+    let Some(ctx) = ward_ctx("policy-syslog-missing") else {
+        return;
+    };
+    let missing = ctx.path("no-syslog-here");
+    let p = write_policy(
+        &ctx,
+        &format!("syslog_socket = {:?}\n", missing.display().to_string()),
+    );
+    let b = ctx.bundle(&["true"]);
+    let id = ctx.id("nosyslog");
+    let o = create(&ctx, Some(&p), &b, &id).ok();
+    // Only the policy's warning line: nothing about syslog.
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert!(
+        lines.len() == 1 && lines[0].contains("allowed with warnings"),
+        "{o}"
+    );
+    assert!(!missing.exists());
+    assert_eq!(
+        trail(&ctx, &id),
+        ["create:decision=warned", "create:result=ok"]
+    );
+}
+
+/// The `ward` binary next to the ward-oci under test.
+fn ward_bin(ctx: &Ctx) -> PathBuf {
+    let p = ctx.rt.path.with_file_name("ward");
+    assert!(
+        p.is_file(),
+        "{} not found: build it with cargo build -p ward",
+        p.display()
+    );
+    p
+}
+
+fn ward(ctx: &Ctx, args: &[&str]) -> Out {
+    ward_tests::Cmd::new(ward_bin(ctx), &ctx.dir)
+        .args(args.iter().map(|s| s.to_string()))
+        .run()
+}
+
+/// A bundle with `ward-oci spec`'s hardened config running `args`.
+fn hardened_bundle(ctx: &Ctx, args: &[&str]) -> Bundle {
+    let mut b = ctx.bundle(args);
+    let _ = std::fs::remove_file(b.config_path());
+    ctx.cmd(&["spec"]).cwd(&b.dir).run().ok();
+    let text = std::fs::read_to_string(b.config_path()).expect("spec written");
+    b.config = serde_json::from_str(&text).expect("json");
+    b.config["process"]["terminal"] = json!(false);
+    b.config["process"]["args"] = json!(args);
+    b
+}
+
+fn rules_of(report: &Value) -> Vec<String> {
+    let mut v: Vec<String> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str().map(String::from))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn ward_audit_root_reports_each_running_container() {
+    let Some(ctx) = ward_ctx("policy-audit-root") else {
+        return;
+    };
+    let hard = ctx.id("hard");
+    let b = hardened_bundle(&ctx, &["sleep", "60"]);
+    create(&ctx, None, &b, &hard).ok();
+    let weak = ctx.id("weak");
+    let mut b = ctx.bundle(&["sleep", "60"]);
+    set_caps(&mut b, &["CAP_NET_ADMIN", "CAP_KILL"]);
+    b.readonly(false);
+    create(&ctx, None, &b, &weak).ok();
+    rt(&ctx, None, &["start", &weak]).ok();
+    // A stopped container is not audited.
+    let gone = ctx.id("gone");
+    let b = ctx.bundle(&["true"]);
+    create(&ctx, None, &b, &gone).ok();
+    rt(&ctx, None, &["start", &gone]).ok();
+    ctx.wait_status(&gone, "stopped", std::time::Duration::from_secs(10));
+
+    let root = ctx.root.display().to_string();
+    let o = ward(&ctx, &["audit", "--json", "--root", &root]).ok();
+    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o}"));
+    let reports = v.as_array().expect("an array");
+    assert_eq!(reports.len(), 2, "{v}");
+    let of = |id: &str| {
+        reports
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not audited: {v}"))
+    };
+    let lsm = host_has_apparmor().then_some("lsm.unconfined");
+    let (h, w) = (of(&hard), of(&weak));
+    assert_eq!(h["status"], "created", "{h}");
+    assert_eq!(w["status"], "running", "{w}");
+    let mut want: Vec<&str> = ["limits.cpu"].into_iter().chain(lsm).collect();
+    want.sort();
+    assert_eq!(rules_of(h), want, "{h}");
+    let mut want: Vec<&str> = [
+        "caps.added",
+        "limits.cpu",
+        "limits.memory",
+        "limits.pids",
+        "namespace.host-user",
+        "rootfs.writable",
+        "seccomp.missing",
+        "user.root",
+    ]
+    .into_iter()
+    .chain(lsm)
+    .collect();
+    want.sort();
+    assert_eq!(rules_of(w), want, "{w}");
+    // Every finding carries its CIS ids, severity, why and fix.
+    for f in w["findings"].as_array().into_iter().flatten() {
+        for k in ["severity", "title", "detail", "why", "fix"] {
+            assert!(
+                f[k].as_str().is_some_and(|s| !s.is_empty()),
+                "{k} missing: {f}"
+            );
+        }
+        assert!(f["cis"].is_array(), "{f}");
+    }
+    let caps = w["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["rule"] == "caps.added")
+        .expect("caps.added");
+    assert_eq!(caps["cis"], json!(["5.4"]), "{caps}");
+    assert_eq!(caps["severity"], "medium", "{caps}");
+    assert!(
+        caps["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("CAP_NET_ADMIN")),
+        "{caps}"
+    );
+    // The text report names both containers, each with its summary.
+    let o = ward(&ctx, &["audit", "--root", &root]).ok();
+    for id in [&hard, &weak] {
+        assert!(o.stdout.contains(&format!("container {id} (")), "{o}");
+    }
+    assert!(!o.stdout.contains(&gone), "{o}");
+    assert!(
+        o.stdout.contains("SECCOMP") || o.stdout.contains("seccomp.missing"),
+        "{o}"
+    );
+}
+
+#[test]
+fn ward_audit_fail_on_exit_codes() {
+    let Some(ctx) = ward_ctx("policy-audit-fail-on") else {
+        return;
+    };
+    // runc's template: its worst finding is seccomp.missing (high).
+    let b = ctx.bundle(&["true"]);
+    b.save().expect("save");
+    let cfg = b.config_path().display().to_string();
+    let o = ward(&ctx, &["audit", "--json", &cfg]).ok();
+    let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o}"));
+    assert_eq!(v[0]["target"], cfg.as_str(), "{v}");
+    let severities: Vec<&str> = v[0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["severity"].as_str())
+        .collect();
+    assert_eq!(severities.first(), Some(&"high"), "most severe first: {v}");
+    assert!(!severities.contains(&"critical"), "{v}");
+    for (threshold, code) in [
+        ("critical", 0), // above the worst finding
+        ("high", 1),     // at it
+        ("medium", 1),   // below it
+        ("info", 1),
+    ] {
+        let o = ward(&ctx, &["audit", "--fail-on", threshold, &cfg]);
+        assert_eq!(o.status.code(), Some(code), "--fail-on {threshold}: {o}");
+        assert!(o.stdout.contains("seccomp.missing"), "{o}");
+    }
+    let o = ward(&ctx, &["audit", &cfg]);
+    assert_eq!(o.status.code(), Some(0), "no --fail-on: {o}");
+    // ward's own errors are 125; a bad severity is a usage error.
+    let o = ward(
+        &ctx,
+        &["audit", "--fail-on", "high", "/nonexistent/config.json"],
+    );
+    assert_eq!(o.status.code(), Some(125), "{o}");
+    let o = ward(&ctx, &["audit", "--fail-on", "severe", &cfg]);
+    assert!(
+        !o.success() && o.stderr.contains("severe") && o.stderr.contains("critical"),
+        "{o}"
+    );
+}
+
+/// `ward-oci ARGS` in a private mount namespace whose /etc is overlaid
+/// with `etc_ward/` as /etc/ward (the host's /etc is not touched). None
+/// (after SKIP) when the overlay cannot be mounted here.
+fn with_etc_ward<'a>(ctx: &'a Ctx, policy: &str) -> Option<impl Fn(&[&str]) -> Out + 'a> {
+    let upper = ctx.path("etc-upper");
+    std::fs::create_dir_all(upper.join("ward")).expect("mkdir");
+    std::fs::create_dir_all(ctx.path("etc-work")).expect("mkdir");
+    std::fs::write(upper.join("ward/policy.toml"), policy).expect("write policy");
+    let script = format!(
+        "mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && exec \"$@\"",
+        upper.display(),
+        ctx.path("etc-work").display()
+    );
+    let wrap = move |args: &[&str]| {
+        let mut v: Vec<String> = [
+            "-m",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            &script,
+            "sh",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(ctx.rt.path.display().to_string());
+        v.extend(["--root".into(), ctx.root.display().to_string()]);
+        v.extend([
+            "--audit-log".into(),
+            ctx.path("audit.log").display().to_string(),
+        ]);
+        v.extend(args.iter().map(|s| s.to_string()));
+        ward_tests::Cmd::new("unshare", &ctx.dir)
+            .cwd(&ctx.dir)
+            .args(v)
+            .run()
+    };
+    let probe = wrap(&["--version"]);
+    if !probe.success() {
+        ward_tests::say(&format!(
+            "SKIP: {}: cannot overlay /etc in a private mount namespace: {probe}",
+            ctx.name
+        ));
+        return None;
+    }
+    Some(wrap)
+}
+
+#[test]
+fn etc_ward_policy_toml_is_the_default_policy() {
+    let Some(ctx) = ward_ctx("policy-etc-default") else {
+        return;
+    };
+    // limits.pids is off in the built-in defaults: enforcing it is this
+    // file's signature.
+    let Some(oci) = with_etc_ward(&ctx, "[rules]\n\"limits.pids\" = \"enforce\"\n") else {
+        return;
+    };
+    let mut b = ctx.bundle(&["true"]);
+    b.save().expect("save");
+    let bundle = b.dir.display().to_string();
+    let id = ctx.id("nopids");
+    let o = oci(&["create", "--bundle", &bundle, &id]);
+    assert!(!o.success() && o.stderr.contains("rule limits.pids"), "{o}");
+    assert!(o.stderr.contains("/etc/ward/policy.toml"), "{o}");
+    ctx.assert_no_leftovers(&id, &b.dir, None);
+    let r = record_for(&ctx, &id, "create");
+    assert_eq!(r["policy"], "/etc/ward/policy.toml", "{r}");
+    let enforced: Vec<&Value> = r["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["mode"] == "enforce")
+        .map(|f| &f["rule"])
+        .collect();
+    assert_eq!(enforced, [&json!("limits.pids")], "{r}");
+    // With a pids limit the same policy lets it run.
+    b.config["linux"]["resources"]["pids"] = json!({"limit": 64});
+    b.save().expect("save");
+    let id = ctx.id("pids");
+    oci(&["run", "--bundle", &bundle, &id]).ok();
+    assert_eq!(
+        record_for(&ctx, &id, "run")["policy"],
+        "/etc/ward/policy.toml"
+    );
+    // Outside the namespace the host's defaults apply again (no file here).
+    if !Path::new("/etc/ward/policy.toml").exists() {
+        let id = ctx.id("host");
+        b.config["linux"]["resources"]["pids"] = json!(null);
+        run(&ctx, None, &b, &id).ok();
+        assert_eq!(record_for(&ctx, &id, "run")["policy"], "built-in defaults");
+    }
+}
+
+#[test]
+fn an_invalid_etc_ward_policy_toml_refuses_everything() {
+    let Some(ctx) = ward_ctx("policy-etc-invalid") else {
+        return;
+    };
+    // A container created before the policy broke, for exec and cleanup.
+    let b = ctx.bundle(&["sleep", "60"]);
+    let before = ctx.id("before");
+    create(&ctx, None, &b, &before).ok();
+    let Some(oci) = with_etc_ward(&ctx, "[rules]\n\"rootfs.writable\" = \"enforse\"\n") else {
+        return;
+    };
+    let bundle = b.dir.display().to_string();
+    for action in ["create", "run"] {
+        let id = ctx.id(action);
+        let o = oci(&[action, "--bundle", &bundle, &id]);
+        assert!(!o.success(), "{o}");
+        assert!(
+            o.stderr.contains("policy /etc/ward/policy.toml, line 2")
+                && o.stderr.contains("no container starts"),
+            "{o}"
+        );
+        ctx.assert_no_leftovers(&id, &b.dir, None);
+        let r = record_for(&ctx, &id, action);
+        assert_eq!(
+            (&r["decision"], &r["rules"], &r["policy"]),
+            (
+                &json!("refused"),
+                &json!(["policy.invalid"]),
+                &json!("/etc/ward/policy.toml")
+            ),
+            "{r}"
+        );
+    }
+    let o = oci(&["exec", &before, "true"]);
+    assert!(
+        !o.success() && o.stderr.contains("no container starts"),
+        "{o}"
+    );
+    // Cleaning up still works under the broken policy.
+    oci(&["delete", "--force", &before]).ok();
+    ctx.assert_no_leftovers(&before, &b.dir, None);
 }

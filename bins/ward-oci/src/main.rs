@@ -241,13 +241,19 @@ fn main() -> ExitCode {
     });
     let what =
         audited(&cli.command).map(|(a, id, b)| (a, id.to_string(), b.map(|b| b.to_path_buf())));
-    match dispatch(cli) {
+    let result = dispatch(cli);
+    if let Some((action, id, bundle)) = &what {
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let outcome = match (&result, &error) {
+            (Ok(code), _) => Ok(*code),
+            (Err(_), e) => Err(e.as_deref().unwrap_or_default()),
+        };
+        guard::finish(action, id, bundle.as_deref(), outcome);
+    }
+    match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             let m = e.to_string();
-            if let Some((action, id, bundle)) = &what {
-                guard::record_failure(action, id, bundle.as_deref(), &m);
-            }
             log::error(&m);
             if to_file {
                 // containerd reads the log file; people read stderr.

@@ -21,7 +21,8 @@ pub struct AuditArgs {
     /// Audit the containers (created, running, paused) of this ward-oci state root.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
-    /// JSON output: [{"target", "findings": [{"cis", "rule", "severity", "title", "detail", "why", "fix"}]}].
+    /// JSON output: [{"target", "findings": [{"cis", "rule", "severity", "title", "detail", "why", "fix"}]}]
+    /// (with --root also "id" and "status" of each container).
     #[arg(long)]
     json: bool,
     /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
@@ -37,7 +38,15 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 /// Exit code of an error of ward itself.
 const EXIT_ERROR: u8 = 125;
 
-fn audit_config(path: &Path) -> Result<(String, Vec<Finding>), String> {
+/// One audited config: what it is, the container (id, status) for
+/// `--root`, and its findings.
+struct Report {
+    target: String,
+    container: Option<(String, &'static str)>,
+    findings: Vec<Finding>,
+}
+
+fn audit_config(path: &Path) -> Result<Report, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let spec = ward_spec::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let bundle = path
@@ -45,10 +54,14 @@ fn audit_config(path: &Path) -> Result<(String, Vec<Finding>), String> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let ctx = ward_runtime::guard::host_context(Path::new("/run/ward"), bundle, &spec);
-    Ok((path.display().to_string(), findings(&spec, &ctx)))
+    Ok(Report {
+        target: path.display().to_string(),
+        container: None,
+        findings: findings(&spec, &ctx),
+    })
 }
 
-fn audit_root(root: &Path) -> Result<Vec<(String, Vec<Finding>)>, String> {
+fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
     if !root.is_dir() {
         return Err(format!("--root {}: not a directory", root.display()));
     }
@@ -61,14 +74,15 @@ fn audit_root(root: &Path) -> Result<Vec<(String, Vec<Finding>)>, String> {
             continue;
         }
         let ctx = ward_runtime::guard::host_context(root, &s.bundle, &s.spec);
-        out.push((
-            format!(
+        out.push(Report {
+            target: format!(
                 "container {id} ({}, bundle {})",
                 status.as_str(),
                 s.bundle.display()
             ),
-            findings(&s.spec, &ctx),
-        ));
+            findings: findings(&s.spec, &ctx),
+            container: Some((id, status.as_str())),
+        });
     }
     Ok(out)
 }
@@ -100,21 +114,28 @@ pub fn main(a: AuditArgs) -> ExitCode {
     if a.json {
         let v: Vec<serde_json::Value> = reports
             .iter()
-            .map(|(t, f)| serde_json::json!({"target": t, "findings": f}))
+            .map(|r| {
+                let mut v = serde_json::json!({"target": r.target, "findings": r.findings});
+                if let Some((id, status)) = &r.container {
+                    v["id"] = serde_json::json!(id);
+                    v["status"] = serde_json::json!(status);
+                }
+                v
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         if reports.is_empty() {
             println!("no containers to audit");
         }
-        for (t, f) in &reports {
-            print!("{}", render(t, f));
+        for r in &reports {
+            print!("{}", render(&r.target, &r.findings));
         }
     }
     let failed = a.fail_on.is_some_and(|min| {
         reports
             .iter()
-            .flat_map(|(_, f)| f)
+            .flat_map(|r| &r.findings)
             .any(|f| f.severity >= min)
     });
     if failed {

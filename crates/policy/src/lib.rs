@@ -9,7 +9,9 @@ pub mod audit;
 pub mod policy;
 pub mod rules;
 
-pub use policy::{Decision, Policy, PolicyError, DEFAULT_AUDIT_LOG, DEFAULT_PATH};
+pub use policy::{
+    Decision, Policy, PolicyError, DEFAULT_AUDIT_LOG, DEFAULT_PATH, DEFAULT_SYSLOG_SOCKET,
+};
 pub use rules::{check, rule, Context, Hit, Mode, Rule, Scope, Severity, RULES};
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ use crate::rules::{self, check, Context, Hit, Mode, Scope, RULES};
 pub const DEFAULT_PATH: &str = "/etc/ward/policy.toml";
 /// The default audit log.
 pub const DEFAULT_AUDIT_LOG: &str = "/var/log/ward/audit.log";
+/// The default syslog socket (a datagram socket; absent on hosts without a
+/// syslog daemon, then syslog is skipped).
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 
 /// A rule id in a policy file; unknown ids are parse errors (a typo must
 /// not silently leave a rule at its default).
@@ -60,6 +63,8 @@ struct File {
     audit_log: Option<String>,
     /// Also send audit records to syslog (/dev/log).
     syslog: Option<bool>,
+    /// The syslog socket (default /dev/log).
+    syslog_socket: Option<String>,
     #[serde(default)]
     rules: BTreeMap<RuleId, Mode>,
     #[serde(default)]
@@ -80,6 +85,8 @@ pub struct Policy {
     /// Audit log file (None: disabled).
     pub audit_log: Option<PathBuf>,
     pub syslog: bool,
+    /// The syslog datagram socket.
+    pub syslog_socket: PathBuf,
     pub sensitive: Vec<String>,
     pub sockets: Vec<String>,
     pub allow_paths: Vec<String>,
@@ -118,6 +125,7 @@ impl Default for Policy {
             modes: RULES.iter().map(|r| (r.id, r.default_mode)).collect(),
             audit_log: Some(DEFAULT_AUDIT_LOG.into()),
             syslog: true,
+            syslog_socket: DEFAULT_SYSLOG_SOCKET.into(),
             sensitive: Vec::new(),
             sockets: Vec::new(),
             allow_paths: Vec::new(),
@@ -152,6 +160,19 @@ impl Policy {
         }
         if let Some(s) = file.syslog {
             p.syslog = s;
+        }
+        if let Some(sock) = file.syslog_socket {
+            if !sock.starts_with('/') {
+                return Err(PolicyError {
+                    path: path.to_path_buf(),
+                    line: text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with("syslog_socket"))
+                        .map(|n| n + 1),
+                    problem: format!("syslog_socket: {sock:?} is not an absolute path"),
+                });
+            }
+            p.syslog_socket = sock.into();
         }
         let bad_path = |list: &[String], what: &str| {
             list.iter()

@@ -190,6 +190,23 @@ fn policy_file_modes_and_errors() {
 }
 
 #[test]
+fn syslog_socket_defaults_to_dev_log_and_must_be_absolute() {
+    let p = Policy::parse("", Path::new("/p.toml")).expect("parses");
+    assert!(p.syslog);
+    assert_eq!(p.syslog_socket, Path::new("/dev/log"));
+    let p = Policy::parse(
+        "syslog_socket = \"/run/ward-test/log\"\n",
+        Path::new("/p.toml"),
+    )
+    .expect("parses");
+    assert_eq!(p.syslog_socket, Path::new("/run/ward-test/log"));
+    let e =
+        Policy::parse("\nsyslog_socket = \"log\"\n", Path::new("/p.toml")).expect_err("relative");
+    assert_eq!(e.line, Some(2), "{e}");
+    assert!(e.to_string().contains("syslog_socket"), "{e}");
+}
+
+#[test]
 fn refusal_names_rule_and_how_to_allow() {
     let mut v = runc();
     v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": "/run/docker.sock"}]);

@@ -3,14 +3,15 @@
 //! `admit` runs at the start of create, run, exec and update, after the
 //! config is parsed and before anything is created: it asks the policy
 //! engine (`ward-policy`, pure) for a decision and appends one JSON line to
-//! the audit log (and syslog). `record` logs the other lifecycle actions.
+//! the audit log (and syslog). `record` logs the other lifecycle actions;
+//! `finish` records how each action ended.
 //! A policy file that failed to parse refuses every admission (fail closed).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use serde_json::json;
@@ -29,8 +30,13 @@ pub struct Settings {
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
-/// Whether this process already wrote its audit record.
+/// Whether this process already wrote its decision record.
 static RECORDED: AtomicBool = AtomicBool::new(false);
+/// The pid that wrote an allowed/warned decision and owes the outcome
+/// record (0: none).
+static PENDING: AtomicU32 = AtomicU32::new(0);
+/// The bundle of the decision record (resolved), repeated in the outcome.
+static DECIDED_BUNDLE: OnceLock<PathBuf> = OnceLock::new();
 
 /// Loads the policy as ward-oci's global flags say: `--policy FILE`, else
 /// /etc/ward/policy.toml when it exists, else the built-in defaults.
@@ -56,11 +62,19 @@ fn settings() -> &'static Settings {
     })
 }
 
-fn audit_target() -> (Option<PathBuf>, bool) {
+/// The audit log file and the syslog socket (None: disabled). A policy
+/// that failed to load still logs its refusals to the defaults.
+fn audit_target() -> (Option<PathBuf>, Option<PathBuf>) {
     let s = settings();
     let (file, syslog) = match &s.policy {
-        Ok(p) => (p.audit_log.clone(), p.syslog),
-        Err(_) => (Some(ward_policy::DEFAULT_AUDIT_LOG.into()), true),
+        Ok(p) => (
+            p.audit_log.clone(),
+            p.syslog.then(|| p.syslog_socket.clone()),
+        ),
+        Err(_) => (
+            Some(ward_policy::DEFAULT_AUDIT_LOG.into()),
+            Some(ward_policy::DEFAULT_SYSLOG_SOCKET.into()),
+        ),
     };
     (s.audit_log.clone().or(file), syslog)
 }
@@ -170,28 +184,51 @@ fn hits(d: &Decision) -> serde_json::Value {
 }
 
 /// Records an action that the policy does not judge (start, kill, delete,
-/// pause, resume) as allowed.
+/// pause, resume) as allowed; [`finish`] records how it ended.
 pub fn record(action: &str, id: &str) {
     write_record(action, id, None, None, "allowed", &[], json!([]));
 }
 
-/// Records an action that failed before `admit` could decide (a config
-/// that does not parse, an unknown container): decision "error".
-pub fn record_failure(action: &str, id: &str, bundle: Option<&Path>, error: &str) {
-    if RECORDED.load(Ordering::Relaxed) {
+/// Records how an audited action ended, once ward-oci is done with it
+/// (`outcome`: ward-oci's exit code, or the error it reports):
+/// - the policy let it go on (allowed, warned): an outcome record with
+///   `result` "ok" (and `exit_code`, the container's for a foreground run
+///   or exec) or "error" (and `error`), e.g. a start whose process is not
+///   found, a kill of a stopped container;
+/// - it failed before the policy could judge it (a config that does not
+///   parse): a decision record "error" (the action's only record);
+/// - refused: nothing more (the refusal record is the action's last).
+pub fn finish(
+    action: &str,
+    id: &str,
+    bundle: Option<&Path>,
+    outcome: std::result::Result<i32, &str>,
+) {
+    if !RECORDED.load(Ordering::Relaxed) {
+        if let Err(error) = outcome {
+            write_full(
+                action,
+                id,
+                bundle,
+                None,
+                Some(("error", &[], json!([{"error": error}]))),
+                Some(("error", Some(error), None)),
+            );
+        }
         return;
     }
-    write_record(
-        action,
-        id,
-        bundle,
-        None,
-        "error",
-        &[],
-        json!([{"error": error}]),
-    );
+    // Only the process that wrote the decision owes its outcome (a child
+    // forked by create/run never reports for its parent).
+    if PENDING.swap(0, Ordering::Relaxed) != std::process::id() {
+        return;
+    }
+    let result = match outcome {
+        Ok(code) => ("ok", None, Some(code)),
+        Err(e) => ("error", Some(e), None),
+    };
+    let bundle = DECIDED_BUNDLE.get().map(PathBuf::as_path).or(bundle);
+    write_full(action, id, bundle, None, None, Some(result));
 }
-
 /// The caller: our uid and pid, our parent and its command line (the
 /// engine that called us: containerd-shim, conmon, a shell).
 fn caller() -> serde_json::Value {
@@ -233,9 +270,48 @@ fn write_record(
     rules: &[&str],
     findings: serde_json::Value,
 ) {
-    RECORDED.store(true, Ordering::Relaxed);
+    // A refusal is the action's last record: it carries the result too.
+    let result = (decision == "refused").then_some(("refused", None, None));
+    write_full(
+        action,
+        id,
+        bundle,
+        spec,
+        Some((decision, rules, findings)),
+        result,
+    );
+}
+
+/// One audit record. `decision`: (decision, rules, findings) of a decision
+/// record; `result`: ("ok" | "error" | "refused", error, exit code) of the
+/// record that ends the action. A decision that lets the action go on
+/// (allowed, warned) leaves this process owing an outcome record.
+fn write_full(
+    action: &str,
+    id: &str,
+    bundle: Option<&Path>,
+    spec: Option<&Spec>,
+    decision: Option<(&str, &[&str], serde_json::Value)>,
+    result: Option<(&str, Option<&str>, Option<i32>)>,
+) {
+    let mut level = Level::Notice;
+    if let Some((d, _, _)) = &decision {
+        RECORDED.store(true, Ordering::Relaxed);
+        if matches!(*d, "allowed" | "warned") && result.is_none() {
+            PENDING.store(std::process::id(), Ordering::Relaxed);
+            if let Some(b) = bundle {
+                let _ = DECIDED_BUNDLE.set(b.to_path_buf());
+            }
+        }
+        if *d != "allowed" {
+            level = Level::Warning;
+        }
+    }
+    if result.is_some_and(|(r, _, _)| r != "ok") {
+        level = Level::Warning;
+    }
     let (file, syslog) = audit_target();
-    if file.is_none() && !syslog {
+    if file.is_none() && syslog.is_none() {
         return;
     }
     let mut rec: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
@@ -247,9 +323,20 @@ fn write_record(
     rec.insert("id", json!(id));
     rec.insert("bundle", json!(bundle.map(|b| b.display().to_string())));
     rec.insert("caller", caller());
-    rec.insert("decision", json!(decision));
-    rec.insert("rules", json!(rules));
-    rec.insert("findings", findings);
+    if let Some((d, rules, findings)) = decision {
+        rec.insert("decision", json!(d));
+        rec.insert("rules", json!(rules));
+        rec.insert("findings", findings);
+    }
+    if let Some((r, error, code)) = result {
+        rec.insert("result", json!(r));
+        if let Some(e) = error {
+            rec.insert("error", json!(e));
+        }
+        if let Some(c) = code {
+            rec.insert("exit_code", json!(c));
+        }
+    }
     rec.insert(
         "policy",
         json!(match &settings().policy {
@@ -272,8 +359,8 @@ fn write_record(
             ));
         }
     }
-    if syslog {
-        send_syslog(decision, &line);
+    if let Some(sock) = syslog {
+        send_syslog(&sock, level, &line);
     }
 }
 
@@ -307,16 +394,82 @@ fn append(path: &Path, line: &str) -> std::io::Result<()> {
     f.write_all(&buf)
 }
 
-/// Sends the record to syslog (/dev/log, facility authpriv) when present.
-fn send_syslog(decision: &str, line: &str) {
-    const DEV_LOG: &str = "/dev/log";
-    if !Path::new(DEV_LOG).exists() {
+/// Syslog severities used by the audit trail.
+#[derive(Clone, Copy)]
+enum Level {
+    /// Something was refused or failed.
+    Warning = 4,
+    /// Allowed and done.
+    Notice = 5,
+}
+
+/// Facility authpriv (10): security/authorization messages, which syslog
+/// daemons keep in a file readable by root only (/var/log/auth.log).
+const AUTHPRIV: u8 = 10;
+
+/// The RFC 3164 record as glibc's syslog(3) sends it to /dev/log:
+/// `<PRI>Mmm dd hh:mm:ss ward-oci[PID]: MSG` (time in UTC: ward-oci reads no
+/// time zone; syslog daemons stamp the time of receipt anyway).
+fn syslog_line(level: Level, now: std::time::SystemTime, pid: u32, msg: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // 2026-11-23T14:30:05.123456789Z
+    let t = crate::time::rfc3339(now);
+    let month = t
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+        .copied()
+        .unwrap_or("Jan");
+    let day: u32 = t.get(8..10).and_then(|d| d.parse().ok()).unwrap_or(1);
+    let hms = t.get(11..19).unwrap_or("00:00:00");
+    let pri = AUTHPRIV * 8 + level as u8;
+    format!("<{pri}>{month} {day:>2} {hms} ward-oci[{pid}]: {msg}")
+}
+
+/// Sends the record to syslog when the socket exists; a host without a
+/// syslog daemon (no /dev/log) is normal, and the file log is the record
+/// of truth: nothing is reported then. Non-blocking: a stalled syslog
+/// daemon must not stall container creation (the record is dropped).
+fn send_syslog(sock: &Path, level: Level, line: &str) {
+    if !sock.exists() {
         return;
     }
-    // authpriv (10) * 8 + warning (4) or notice (5).
-    let pri = if decision == "allowed" { 85 } else { 84 };
-    let msg = format!("<{pri}>ward-oci[{}]: {line}", std::process::id());
+    let msg = syslog_line(
+        level,
+        std::time::SystemTime::now(),
+        std::process::id(),
+        line,
+    );
     if let Ok(s) = std::os::unix::net::UnixDatagram::unbound() {
-        let _ = s.send_to(msg.as_bytes(), DEV_LOG);
+        let _ = s.set_nonblocking(true);
+        if let Err(e) = s.send_to(msg.as_bytes(), sock) {
+            crate::log::warn(&format!(
+                "audit record not sent to syslog ({}): {e}",
+                sock.display()
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn syslog_line_is_rfc3164() {
+        // 2026-11-18T11:06:40Z
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(
+            syslog_line(Level::Notice, t, 42, "{}"),
+            "<85>Nov 18 11:06:40 ward-oci[42]: {}"
+        );
+        let t = UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
+        assert_eq!(
+            syslog_line(Level::Warning, t, 7, "x"),
+            "<84>Jan  1 00:00:00 ward-oci[7]: x"
+        );
     }
 }
