@@ -7,6 +7,7 @@
 //! `--root`, unique container ids, and cleanup (kill + delete --force + rm)
 //! on drop, also when the test panics.
 
+pub mod apparmor;
 pub mod bundle;
 pub mod cmd;
 pub mod console;

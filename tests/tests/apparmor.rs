@@ -6,103 +6,15 @@
 //! and SKIP, with the reason, elsewhere. Each test loads its own profile
 //! with `apparmor_parser -r` and removes it afterwards.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ward_tests::{ctx, json, runtime, say, skip, Cmd, Ctx};
+use ward_tests::apparmor::{self, Profile};
+use ward_tests::{ctx, json, skip};
 
-const ENABLED: &str = "/sys/module/apparmor/parameters/enabled";
-
-/// Why AppArmor tests cannot run here, if they cannot.
+/// Why these tests cannot run here, if they cannot.
 fn unavailable() -> Option<String> {
-    match std::fs::read_to_string(ENABLED) {
-        Ok(s) if s.trim() == "Y" => {}
-        Ok(s) => {
-            return Some(format!(
-                "AppArmor is disabled ({ENABLED} is {:?})",
-                s.trim()
-            ))
-        }
-        Err(_) => {
-            return Some(format!(
-                "AppArmor is not enabled in this kernel ({ENABLED} is missing); \
-                 run these tests in the VM harness: scripts/vm/run-tests.sh ward-tests:apparmor"
-            ))
-        }
-    }
-    if parser().is_none() {
-        return Some(
-            "AppArmor is on but apparmor_parser is not installed (apt-get install apparmor)".into(),
-        );
-    }
-    None
-}
-
-fn parser() -> Option<PathBuf> {
-    runtime::which("apparmor_parser")
-}
-
-/// A profile loaded into the kernel for the duration of a test.
-struct Profile {
-    name: String,
-    file: PathBuf,
-    dir: PathBuf,
-}
-
-impl Profile {
-    /// Writes `ward-test-<tag>-<pid>` with the `rules` and loads it
-    /// (`apparmor_parser -r`); panics with the parser's output on failure.
-    #[track_caller]
-    fn load(ctx: &Ctx, tag: &str, rules: &str) -> Profile {
-        let name = format!("ward-test-{tag}-{}", std::process::id());
-        let file = ctx.path(&format!("{name}.profile"));
-        // Everything a shell in a container needs (the runtime signals it,
-        // it execs applets, reads its files), plus the rules under test.
-        let text = format!(
-            "profile {name} flags=(attach_disconnected,mediate_deleted) {{\n  file,\n  \
-             capability,\n  network,\n  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  \
-             pivot_root,\n{rules}}}\n"
-        );
-        if let Err(e) = std::fs::write(&file, text) {
-            panic!("write {}: {e}", file.display());
-        }
-        let p = Profile {
-            name,
-            file,
-            dir: ctx.dir.clone(),
-        };
-        p.parser("-r").ok();
-        p
-    }
-
-    /// `apparmor_parser FLAG --skip-cache FILE`.
-    fn parser(&self, flag: &str) -> ward_tests::Out {
-        let bin = parser().unwrap_or_else(|| PathBuf::from("apparmor_parser"));
-        Cmd::new(bin, &self.dir)
-            .args([flag, "--skip-cache"])
-            .args([self.file.as_os_str()])
-            .timeout(Duration::from_secs(60))
-            .run()
-    }
-
-    /// Is it listed in the kernel's loaded profiles?
-    fn loaded(&self) -> bool {
-        std::fs::read_to_string("/sys/kernel/security/apparmor/profiles")
-            .map(|s| s.lines().any(|l| l.split(" (").next() == Some(&self.name)))
-            .unwrap_or(false)
-    }
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        let o = self.parser("-R");
-        if !o.success() {
-            say(&format!(
-                "warning: removing AppArmor profile {}: {o}",
-                self.name
-            ));
-        }
-    }
+    apparmor::unavailable("ward-tests:apparmor")
 }
 
 /// The label in /proc/PID/attr/current, polled until it is not `unconfined`
@@ -259,7 +171,7 @@ fn unknown_profile_fails_create_with_a_message() {
 #[test]
 fn profile_is_refused_when_apparmor_is_off() {
     let ctx = ctx!("apparmor-off");
-    if std::fs::read_to_string(ENABLED).is_ok_and(|s| s.trim() == "Y") {
+    if apparmor::enabled() {
         skip!(
             ctx,
             "AppArmor is enabled here; this test is for hosts without it"

@@ -307,8 +307,7 @@ fn runc_template_runs_with_warnings_under_the_default_policy() {
 
 /// Whether AppArmor is enabled here (the policy then flags unconfined processes).
 fn host_has_apparmor() -> bool {
-    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
-        .is_ok_and(|s| s.trim() == "Y")
+    ward_tests::apparmor::enabled()
 }
 
 #[test]

@@ -261,82 +261,16 @@ pub fn tree(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Is AppArmor usable here? Err(reason) if not.
-pub fn apparmor_available() -> Result<(), String> {
-    const ENABLED: &str = "/sys/module/apparmor/parameters/enabled";
-    match std::fs::read_to_string(ENABLED) {
-        Ok(s) if s.trim() == "Y" => {}
-        Ok(s) => {
-            return Err(format!(
-                "AppArmor is disabled ({ENABLED} is {:?})",
-                s.trim()
-            ))
-        }
-        Err(_) => {
-            return Err(format!(
-                "AppArmor is off on this host ({ENABLED} is missing); the AppArmor half runs \
-                 in the VM harness: scripts/vm/run-tests.sh ward-tests:escapes"
-            ))
-        }
-    }
-    if which("apparmor_parser").is_none() {
-        return Err("AppArmor is on but apparmor_parser is not installed".into());
-    }
-    Ok(())
+pub use ward_tests::apparmor::Profile;
+
+/// Why the AppArmor half of an escape test cannot run here, if it cannot.
+pub fn apparmor_unavailable() -> Option<String> {
+    ward_tests::apparmor::unavailable("ward-tests:escapes")
 }
 
-/// An AppArmor profile loaded for the duration of a test: everything a shell
-/// in a container needs, minus reading and writing `/canary`.
-pub struct Profile {
-    pub name: String,
-    file: PathBuf,
-    dir: PathBuf,
-}
-
-impl Profile {
-    /// Loads `ward-escape-<tag>-<pid>` (apparmor_parser -r); panics on failure.
-    #[track_caller]
-    pub fn load(ctx: &Ctx, tag: &str) -> Profile {
-        let name = format!("ward-escape-{tag}-{}", std::process::id());
-        let file = ctx.path(&format!("{name}.profile"));
-        write(
-            &file,
-            &format!(
-                "profile {name} flags=(attach_disconnected,mediate_deleted) {{\n  file,\n  \
-                 capability,\n  network,\n  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  \
-                 pivot_root,\n  deny /canary rw,\n}}\n"
-            ),
-        );
-        let p = Profile {
-            name,
-            file,
-            dir: ctx.dir.clone(),
-        };
-        p.parser("-r").ok();
-        p
-    }
-
-    fn parser(&self, flag: &str) -> Out {
-        let bin = which("apparmor_parser").unwrap_or_else(|| PathBuf::from("apparmor_parser"));
-        ward_tests::Cmd::new(bin, &self.dir)
-            .args([flag, "--skip-cache"])
-            .args([self.file.as_os_str()])
-            .timeout(Duration::from_secs(60))
-            .run()
-    }
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        let o = self.parser("-R");
-        if !o.success() {
-            say(&format!(
-                "warning: removing AppArmor profile {}: {o}",
-                self.name
-            ));
-        }
-    }
-}
+/// The rule of the escape tests' profile: everything a shell needs (see
+/// [`Profile::load`]) minus reading and writing `/canary`.
+pub const CANARY_RULES: &str = "  deny /canary rw,\n";
 
 /// The canary check of the AppArmor tests: `/canary` in the rootfs, which
 /// the profile denies. Prints `CANARY-READ` or `CANARY-DENIED`.
