@@ -761,3 +761,126 @@ fn ctrl_c_in_a_terminal_reaches_the_command() {
     assert!(t.elapsed() < Duration::from_secs(10));
     assert_eq!(st.code(), Some(130), "sleep was not interrupted by ^C");
 }
+
+/// Every cgroup (v1 or v2) mount point of this host, from the kernel's
+/// mount table.
+fn cgroup_mounts() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mounts")
+        .expect("/proc/self/mounts")
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 2 && (f[2] == "cgroup" || f[2] == "cgroup2")).then(|| PathBuf::from(f[1]))
+        })
+        .collect()
+}
+
+/// The cgroup directories, in every hierarchy, of the sandbox run by the
+/// `ward` with host pid `pid` (found by walking each hierarchy).
+fn sandbox_cgroups(pid: u32) -> Vec<PathBuf> {
+    fn walk(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n == name || n.starts_with(&format!("{name}-")) {
+                out.push(e.path());
+            } else if depth < 4 {
+                walk(&e.path(), name, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for m in cgroup_mounts() {
+        walk(&m, &format!("ward-sandbox-{pid}"), 0, &mut out);
+    }
+    out
+}
+
+fn procs_in(dirs: &[PathBuf]) -> usize {
+    dirs.iter()
+        .map(|d| {
+            std::fs::read_to_string(d.join("cgroup.procs"))
+                .map(|s| s.lines().count())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+// SIGKILL cannot be caught: a killed `ward` leaves its cgroup directories.
+// The next `ward sandbox` removes them (empty, owner dead, older than 2 s),
+// and leaves a running sandbox's cgroup alone.
+#[test]
+fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let marker = format!("7{}", std::process::id());
+    let mut killed = ward(Mode::Root)
+        .args(["sandbox", "--", "sleep", &marker])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ward");
+    wait_for_process(&marker, true);
+    let stale = sandbox_cgroups(killed.id());
+    if stale.is_empty() {
+        let _ = killed.kill();
+        let _ = killed.wait();
+        println!("SKIP: ward sandbox made no cgroup on this host");
+        return;
+    }
+    // A running sandbox, old enough to be a candidate: it must survive.
+    let live_marker = format!("8{}", std::process::id());
+    let mut live = ward(Mode::Root)
+        .args(["sandbox", "--", "sleep", &live_marker])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ward");
+    wait_for_process(&live_marker, true);
+    let live_dirs = sandbox_cgroups(live.id());
+    assert!(!live_dirs.is_empty());
+
+    killed.kill().expect("SIGKILL ward");
+    let _ = killed.wait();
+    wait_for_process(&marker, false);
+    let t = Instant::now();
+    while procs_in(&stale) > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{stale:?} never emptied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        stale.iter().all(|d| d.is_dir()),
+        "the killed ward's cgroup should still be there: {stale:?}"
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+
+    // An unprivileged run may not remove root's cgroups (and must not fail).
+    if unprivileged_unavailable().is_none() {
+        let o = run(Mode::Nobody, &["sandbox", "--", "true"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert!(stale.iter().all(|d| d.is_dir()), "{stale:?}");
+    }
+    let o = run(Mode::Root, &["sandbox", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let left = sandbox_cgroups(killed.id());
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    assert!(live_dirs.iter().all(|d| d.is_dir()), "{live_dirs:?}");
+    assert!(procs_in(&live_dirs) > 0, "the live sandbox lost its cgroup");
+    live.kill().expect("SIGKILL ward");
+    let _ = live.wait();
+    wait_for_process(&live_marker, false);
+    // The live one is now stale too; clean it up the same way.
+    std::thread::sleep(Duration::from_millis(2100));
+    let _ = run(Mode::Root, &["sandbox", "--", "true"]);
+    assert!(sandbox_cgroups(live.id()).is_empty());
+}

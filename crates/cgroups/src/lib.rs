@@ -16,6 +16,7 @@
 //! pub struct CgroupSpec<'a> { cgroups_path: Option<&'a str>, id: &'a str, systemd: bool, rootless: bool }
 //! pub fn open(spec: &CgroupSpec) -> Result<Box<dyn Manager>>;        // resolves paths, touches nothing
 //! pub fn open_with_layout(spec: &CgroupSpec, layout: Layout) -> Result<Box<dyn Manager>>;
+//! pub fn open_minimal(spec: &CgroupSpec, r: &LinuxResources) -> Result<Box<dyn Manager>>; // only hierarchies carrying a limit (+pids)
 //! pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>>;   // for later `ward kill/delete/events`
 //! pub trait Manager: Send + Sync {
 //!     fn layout(&self) -> Layout;
@@ -34,6 +35,7 @@
 //!     fn open_v2_dir(&self) -> Result<Option<OwnedFd>>;    // V2 only: for clone3 CLONE_INTO_CGROUP
 //!     fn state(&self) -> CgroupState;                       // serde: save it with the container state
 //!     fn take_warnings(&self) -> Vec<String>;               // settings ignored (as runc does)
+//!     fn remove_stale(&self, prefix, min_age, stale) -> Vec<PathBuf>; // empty siblings of dead owners
 //! }
 //! pub fn default_allowed_devices() -> Vec<LinuxDeviceCgroup>; // what apply() appends (runc's list)
 //! ```
@@ -124,6 +126,9 @@ pub struct CgroupState {
     /// Directories not created for lack of permission (rootless).
     #[serde(default)]
     pub skipped: Vec<PathBuf>,
+    /// Only the hierarchies carrying a limit are managed ([`open_minimal`]).
+    #[serde(default)]
+    pub minimal: bool,
 }
 
 /// The container's cgroup.
@@ -174,6 +179,18 @@ pub trait Manager: Send + Sync + std::fmt::Debug {
     fn state(&self) -> CgroupState;
     /// Settings that were ignored, as runc ignores them (kernel memory…).
     fn take_warnings(&self) -> Vec<String>;
+    /// Removes cgroups left by dead owners: the empty directories next to
+    /// this one, in every hierarchy, whose name starts with `prefix`, for
+    /// which `stale(name)` says the owner is gone, and that are at least
+    /// `min_age` old. A cgroup with processes or child cgroups is never
+    /// removed (rmdir refuses it). Returns what was removed; errors (no
+    /// permission...) only mean nothing was removed there.
+    fn remove_stale(
+        &self,
+        prefix: &str,
+        min_age: std::time::Duration,
+        stale: &dyn Fn(&str) -> bool,
+    ) -> Vec<PathBuf>;
 }
 
 /// Whether systemd is the running init (what runc checks).
@@ -207,6 +224,18 @@ pub fn open_with_layout(spec: &CgroupSpec<'_>, layout: Layout) -> Result<Box<dyn
         return open(spec);
     }
     Ok(Box::new(FsManager::new(spec, layout)?))
+}
+
+/// Like [`open`], but on v1 and hybrid hosts only the hierarchies that carry
+/// a limit of `r` are managed, plus `pids` (to find every process) and the
+/// cgroup2 directory; no v1 device rules unless `r.devices` is set. For a
+/// short-lived sandbox whose device access is stopped by its user namespace
+/// and nodev mounts: each hierarchy costs a mkdir, a join and an rmdir.
+pub fn open_minimal(spec: &CgroupSpec<'_>, r: &LinuxResources) -> Result<Box<dyn Manager>> {
+    if spec.systemd {
+        return open(spec);
+    }
+    Ok(Box::new(FsManager::new_minimal(spec, detect()?, r)?))
 }
 
 /// Rebuilds the manager of an existing container from its saved state.

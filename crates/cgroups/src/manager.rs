@@ -53,6 +53,12 @@ pub struct FsManager {
     unified: Option<Target>,
     /// Mountpoint of the cgroup2 hierarchy (V2 and Hybrid).
     unified_mount: Option<PathBuf>,
+    /// Only the hierarchies that carry a limit are managed (see
+    /// [`FsManager::new_minimal`]): no v1 device rules unless asked for.
+    minimal: bool,
+    /// The parent directories of the container's cgroup in every
+    /// hierarchy, managed or not (where `remove_stale` looks).
+    parents: Vec<PathBuf>,
     inner: Mutex<Inner>,
 }
 
@@ -96,14 +102,47 @@ impl FsManager {
             }
             None => (None, None),
         };
+        let mut parents: Vec<PathBuf> = v1
+            .iter()
+            .map(|d| d.target.leaf())
+            .chain(unified.as_ref().map(Target::leaf))
+            .filter_map(|l| l.parent().map(Path::to_path_buf))
+            .collect();
+        parents.dedup();
         Ok(FsManager {
             layout,
             rootless: spec.rootless,
             v1,
             unified,
             unified_mount,
+            minimal: false,
+            parents,
             inner: Mutex::new(Inner::default()),
         })
+    }
+
+    /// Like `new`, but on v1 and hybrid hosts only the hierarchies that
+    /// carry a limit of `r` are managed, plus `pids` (always: it lists every
+    /// process for `pids` and `kill_all`) and the cgroup2 directory (for
+    /// `cgroup.kill` and `cgroup.freeze`). Each hierarchy costs a mkdir, a
+    /// join and an rmdir; a short-lived sandbox pays that on every run.
+    /// v1 device rules are written only when `r.devices` asks for them:
+    /// the caller stops device access another way (a user namespace and
+    /// nodev mounts). Without a pids hierarchy every hierarchy is kept.
+    pub(crate) fn new_minimal(
+        spec: &CgroupSpec<'_>,
+        layout: Layout,
+        r: &LinuxResources,
+    ) -> Result<FsManager> {
+        let mut m = FsManager::new(spec, layout)?;
+        let has = |d: &V1Dir, c: &str| d.controllers.iter().any(|x| x == c);
+        if layout == Layout::V2 || !m.v1.iter().any(|d| has(d, "pids")) {
+            return Ok(m);
+        }
+        let needed: Vec<&str> = crate::v1::needed(r).into_iter().map(|(c, _)| c).collect();
+        m.v1.retain(|d| has(d, "pids") || needed.iter().any(|c| has(d, c)));
+        m.minimal = true;
+        Ok(m)
     }
 
     /// Rebuilds a manager from saved state.
@@ -145,6 +184,8 @@ impl FsManager {
             v1,
             unified: st.unified.as_deref().map(leaf),
             unified_mount: None,
+            minimal: st.minimal,
+            parents: Vec::new(),
             inner: Mutex::new(Inner {
                 created: st.created.clone(),
                 created_known: true,
@@ -314,7 +355,8 @@ impl FsManager {
             Layout::V1 | Layout::Hybrid => {
                 // Rootless without a devices cgroup: the user namespace
                 // already keeps device nodes out of reach.
-                let devs = if self.rootless && self.v1_dir("devices").is_none() {
+                // Minimal: no devices hierarchy unless r.devices asked.
+                let devs = if (self.rootless || self.minimal) && self.v1_dir("devices").is_none() {
                     None
                 } else {
                     devs
@@ -488,6 +530,7 @@ impl Manager for FsManager {
                     }
                 }
                 if !self.rootless
+                    && !self.minimal
                     && !self
                         .v1
                         .iter()
@@ -782,10 +825,62 @@ impl Manager for FsManager {
                 self.leaves()
             },
             skipped: inner.skipped.clone(),
+            minimal: self.minimal,
         }
     }
 
     fn take_warnings(&self) -> Vec<String> {
         std::mem::take(&mut self.lock().warnings)
+    }
+
+    fn remove_stale(
+        &self,
+        prefix: &str,
+        min_age: Duration,
+        stale: &dyn Fn(&str) -> bool,
+    ) -> Vec<PathBuf> {
+        let own = self.leaves();
+        // Candidates come from one listing (the pids hierarchy, else the
+        // first one); every hierarchy is then tried for each.
+        let Some(list_dir) = self
+            .v1_dir("pids")
+            .or_else(|| self.leaves().into_iter().next())
+            .and_then(|l| l.parent().map(Path::to_path_buf))
+        else {
+            return Vec::new();
+        };
+        let Ok(rd) = std::fs::read_dir(&list_dir) else {
+            return Vec::new();
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = Vec::new();
+        for ent in rd.flatten() {
+            let name = ent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !name.starts_with(prefix) || !stale(name) {
+                continue;
+            }
+            let path = ent.path();
+            // Young directories are left alone: their owner may be in
+            // another pid namespace (its pid means nothing here) and
+            // between mkdir and joining, when its cgroup is still empty.
+            let young = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default() < min_age)
+                .unwrap_or(true);
+            if young || own.contains(&path) || !on_cgroupfs(&path) {
+                continue;
+            }
+            for parent in &self.parents {
+                let d = parent.join(name);
+                // One rmdir, no retry: the kernel refuses it while the
+                // cgroup has processes or child cgroups, so nothing that
+                // is in use is removed.
+                if std::fs::remove_dir(&d).is_ok() {
+                    removed.push(d);
+                }
+            }
+        }
+        removed
     }
 }

@@ -30,6 +30,80 @@ pub fn open(spec: &Spec, id: &str, systemd: bool) -> Result<Cgroup> {
     Ok(Cgroup { mgr })
 }
 
+/// The cgroup of a short-lived container (`ward sandbox`): only the
+/// hierarchies that carry one of its limits, plus pids and cgroup2
+/// (`ward_cgroups::open_minimal`).
+pub fn open_minimal(spec: &Spec, id: &str) -> Result<Cgroup> {
+    let cgroups_path = spec.linux.as_ref().and_then(|l| l.cgroups_path.as_deref());
+    let rootless = !nix::unistd::geteuid().is_root();
+    let default = ward_spec::resources::LinuxResources::default();
+    let r = spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.resources.as_ref())
+        .unwrap_or(&default);
+    let mgr = ward_cgroups::open_minimal(
+        &CgroupSpec {
+            cgroups_path,
+            id,
+            systemd: false,
+            rootless,
+        },
+        r,
+    )
+    .map_err(cg_err)?;
+    Ok(Cgroup { mgr })
+}
+
+/// How `ward sandbox` names its cgroup: `ward-sandbox-<pid>-<start time>`
+/// (the start time, in clock ticks since boot, tells a reused pid apart).
+pub const EPHEMERAL_PREFIX: &str = "ward-sandbox-";
+
+/// Cgroups of sandboxes whose `ward` died (SIGKILL) are removed by the
+/// next `ward sandbox` once they are this old (a younger one may belong to
+/// a `ward` in another pid namespace that has not joined it yet).
+const STALE_AGE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Field 22 (start time) of /proc/PID/stat.
+fn start_time(pid: &str) -> std::io::Result<String> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the last ')' (the command name may hold anything): field 3 on.
+    s.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
+        .map(str::to_string)
+        .ok_or_else(|| std::io::Error::other(format!("/proc/{pid}/stat: no start time")))
+}
+
+/// The cgroup name (id) of this `ward sandbox` process.
+pub fn ephemeral_id() -> String {
+    let pid = std::process::id();
+    match start_time("self") {
+        Ok(t) => format!("{EPHEMERAL_PREFIX}{pid}-{t}"),
+        Err(_) => format!("{EPHEMERAL_PREFIX}{pid}"),
+    }
+}
+
+/// Whether the `ward` that named cgroup `name` is gone: no such pid, or
+/// the pid now belongs to a process started at another time. Names that
+/// do not parse as ours, and pids we cannot look at, count as alive.
+fn owner_gone(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(EPHEMERAL_PREFIX) else {
+        return false;
+    };
+    let (pid, start) = match rest.split_once('-') {
+        Some((p, t)) => (p, Some(t)),
+        None => (rest, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(pid) || start.is_some_and(|t| !digits(t)) {
+        return false;
+    }
+    match start_time(pid) {
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        Ok(now) => start.is_some_and(|t| t != now),
+    }
+}
+
 /// The cgroup of an existing container, from its saved state.
 pub fn restore(state: &CgroupState) -> Result<Cgroup> {
     Ok(Cgroup {
@@ -97,6 +171,14 @@ impl Cgroup {
 
     pub fn add(&self, pid: i32) -> Result<()> {
         self.mgr.add_pid(pid).map_err(cg_err)
+    }
+
+    /// Removes the empty cgroups of sandboxes whose `ward` was killed
+    /// before it could remove them (SIGKILL cannot be caught). Returns what
+    /// was removed.
+    pub fn remove_stale_ephemeral(&self) -> Vec<PathBuf> {
+        self.mgr
+            .remove_stale(EPHEMERAL_PREFIX, STALE_AGE, &owner_gone)
     }
 
     pub fn paths(&self) -> Vec<PathBuf> {

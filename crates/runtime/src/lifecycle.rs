@@ -944,7 +944,9 @@ pub struct Ephemeral {
 /// the process's stdio (a terminal is proxied when `process.terminal`).
 /// `extras` are the sandbox-only layers (`ward sandbox`);
 /// `precompiled_seccomp` is linux.seccomp compiled ahead of time (BPF and
-/// flags), which the caller vouches for.
+/// flags), which the caller vouches for. The cgroup uses only the
+/// hierarchies that carry a limit (`cg::open_minimal`): the caller's spec
+/// keeps device nodes out of reach by itself (user namespace, nodev).
 pub fn run_ephemeral(
     id: &str,
     spec: &Spec,
@@ -967,7 +969,12 @@ pub fn run_ephemeral(
     };
     let process = spec.process.clone().unwrap_or_default();
     let mut report = Ephemeral::default();
-    let cgroup = match cg::open(spec, id, false).and_then(|c| c.create(spec).map(|()| c)) {
+    let opened = cg::open_minimal(spec, id).inspect(|c| {
+        // A `ward` killed by SIGKILL could not remove its cgroup: the next
+        // run does (empty ones of dead owners only).
+        c.remove_stale_ephemeral();
+    });
+    let cgroup = match opened.and_then(|c| c.create(spec).map(|()| c)) {
         Ok(c) => match c.apply(spec) {
             Ok(()) => Some(c),
             Err(e) => {

@@ -823,7 +823,7 @@ pub struct Precompiled<'a> {
 /// precompiled seccomp program is used only when it was compiled from
 /// exactly the profile of the plan.
 pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemeral> {
-    let id = format!("ward-sandbox-{}", std::process::id());
+    let id = crate::cg::ephemeral_id();
     let profile = plan.spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
     let program = match (precompiled, profile) {
         (Some(p), Some(profile))
