@@ -857,17 +857,14 @@ fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        stale.iter().all(|d| d.is_dir()),
-        "the killed ward's cgroup should still be there: {stale:?}"
-    );
     std::thread::sleep(Duration::from_millis(2500));
 
-    // An unprivileged run may not remove root's cgroups (and must not fail).
+    // An unprivileged run cannot remove root's cgroups, and must not fail
+    // trying. (Whether they are still there is not asserted: the other
+    // tests of this file run root sandboxes in parallel, and sweep too.)
     if unprivileged_unavailable().is_none() {
         let o = run(Mode::Nobody, &["sandbox", "--", "true"]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        assert!(stale.iter().all(|d| d.is_dir()), "{stale:?}");
     }
     let o = run(Mode::Root, &["sandbox", "--", "true"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
