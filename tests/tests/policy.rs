@@ -237,6 +237,15 @@ fn enforce_refuses_each_dangerous_config_and_leaves_nothing() {
     let mut b = ctx.bundle(&["true"]);
     b.mount(json!({"destination": "/state", "type": "bind", "source": ctx.root.display().to_string(), "options": ["rbind"]}));
     assert_refused(&ctx, None, &b, "mount.sensitive-host-path");
+    // An engine's socket on a path of its own (`dockerd -H
+    // unix:///srv/docker.sock`, rootless engines) is found by its name: the
+    // clients suite's private dockerd exposed this (tests/clients).
+    let mut b = ctx.bundle(&["true"]);
+    let sock = b.dir.join("docker.sock");
+    let _listener =
+        std::os::unix::net::UnixListener::bind(&sock).expect("a unix socket in the bundle dir");
+    b.mount(json!({"destination": "/var/run/docker.sock", "type": "bind", "source": sock.display().to_string(), "options": ["bind"]}));
+    assert_refused(&ctx, None, &b, "mount.runtime-socket");
 }
 
 #[test]

@@ -415,6 +415,18 @@ pub const RUNTIME_SOCKETS: [&str; 6] = [
     "/run/buildkit/buildkitd.sock",
 ];
 
+/// File names of those sockets, matched wherever a bind source puts them:
+/// an engine's API is host root whatever path it listens on (`dockerd -H
+/// unix:///srv/docker.sock`, rootless Docker's `$XDG_RUNTIME_DIR/docker.sock`,
+/// rootless Podman's `.../podman/podman.sock`).
+pub const RUNTIME_SOCKET_NAMES: [&str; 5] = [
+    "docker.sock",
+    "containerd.sock",
+    "podman.sock",
+    "crio.sock",
+    "buildkitd.sock",
+];
+
 /// Masked and read-only paths whose absence `paths.unmasked` reports.
 const MUST_MASK: [&str; 5] = [
     "/proc/kcore",
@@ -732,7 +744,13 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
                     ),
                 );
             }
-            let socks = exposes(&sockets);
+            let mut socks = exposes(&sockets);
+            for f in &forms {
+                let name = f.rsplit('/').next().unwrap_or("");
+                if socks.is_empty() && RUNTIME_SOCKET_NAMES.contains(&name) {
+                    socks.push(f.clone());
+                }
+            }
             if want("mount.runtime-socket") && !socks.is_empty() {
                 hit(
                     &mut out,

@@ -69,6 +69,17 @@ fn every_enforced_rule_refuses() {
     let mut v = runc();
     v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": "/var/run/docker.sock"}]);
     assert_eq!(refused(v), ["mount.runtime-socket"]);
+    // An engine socket is found by its name wherever it lives (a dockerd
+    // on -H unix:///srv/d/docker.sock, rootless Podman); a look-alike
+    // name is not.
+    for src in ["/srv/d/docker.sock", "/run/user/1000/podman/podman.sock"] {
+        let mut v = runc();
+        v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": src}]);
+        assert_eq!(refused(v), ["mount.runtime-socket"], "{src}");
+    }
+    let mut v = runc();
+    v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": "/srv/docker.sock.d"}]);
+    assert!(refused(v).is_empty());
     let mut v = runc();
     v["mounts"] = json!([{"destination": "/s", "source": "/run", "options": ["bind"]}]);
     assert_eq!(
