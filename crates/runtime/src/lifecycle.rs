@@ -175,6 +175,21 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
     Ok(Some((f.bpf, f.flags)))
 }
 
+/// ward's Landlock extension (`run.ward.landlock.*`, docs/landlock.md):
+/// checked against this kernel in the parent, before anything exists, and
+/// reported with `--debug`.
+fn landlock_rules(g: &Global, spec: &Spec) -> Result<Option<ward_sandbox::landlock::Rules>> {
+    let Some(l) = ward_spec::landlock::from_annotations(&spec.annotations)? else {
+        return Ok(None);
+    };
+    let rules = ward_sandbox::landlock::Rules::from_spec(&l);
+    let report = rules.check(ward_sys::landlock::abi_version())?;
+    if g.debug {
+        crate::log::debug(&format!("landlock: {report}"));
+    }
+    Ok(Some(rules))
+}
+
 /// Hands a seccomp notify listener to the agent at `listenerPath`, with the
 /// runtime-spec's container process state (`fds: ["seccompFd"]`).
 fn send_listener(
@@ -286,6 +301,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         ward_policy::Scope::Container,
     )?;
     let seccomp = compile_seccomp(g, &spec)?;
+    let landlock = landlock_rules(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
     if o.console_socket.is_some() && !process.terminal {
         return Err(msg("--console-socket was given but process.terminal is false: there is no terminal to hand over"));
@@ -348,6 +364,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         no_new_keyring: o.no_new_keyring,
         seccomp,
         host_proc,
+        landlock,
         extras: ward_sandbox::extras::Extras::default(),
     };
     let mut parent = Parent {
@@ -863,6 +880,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     )?;
     check_unsupported(&spec_view)?;
     let seccomp = compile_seccomp(g, &s.spec)?;
+    let landlock = landlock_rules(g, &s.spec)?;
     if p.terminal && o.console_socket.is_none() && o.detach {
         return Err(msg("--tty with --detach needs --console-socket"));
     }
@@ -886,6 +904,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         preserve_fds: o.preserve_fds,
         seccomp,
         host_proc: host_proc()?,
+        landlock,
     };
     struct Join<'a>(&'a Cgroup, &'a Saved);
     impl ParentSide for Join<'_> {
@@ -947,6 +966,7 @@ pub struct Ephemeral {
 /// flags), which the caller vouches for. The cgroup uses only the
 /// hierarchies that carry a limit (`cg::open_minimal`): the caller's spec
 /// keeps device nodes out of reach by itself (user namespace, nodev).
+#[allow(clippy::too_many_arguments)]
 pub fn run_ephemeral(
     id: &str,
     spec: &Spec,
@@ -954,6 +974,7 @@ pub fn run_ephemeral(
     bundle: &Path,
     cgroups: CgroupPolicy,
     extras: ward_sandbox::extras::Extras,
+    landlock: Option<ward_sandbox::landlock::Rules>,
     precompiled_seccomp: Option<(Vec<u8>, u32)>,
 ) -> Result<Ephemeral> {
     ward_spec::validate::validate(spec, true)?;
@@ -1012,6 +1033,7 @@ pub fn run_ephemeral(
         no_new_keyring: false,
         seccomp,
         host_proc,
+        landlock,
         extras,
     };
     let sfd = foreground::block_signals()?;

@@ -165,6 +165,7 @@ pub struct Layer {
 pub struct Plan {
     pub spec: Spec,
     pub extras: Extras,
+    pub landlock: Option<ward_sandbox::landlock::Rules>,
     pub cgroups: CgroupPolicy,
     pub layers: Vec<Layer>,
     pub notes: Vec<String>,
@@ -657,9 +658,19 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             "a second, mount-independent wall around the writable paths",
         );
         Some(ward_sandbox::landlock::Rules {
-            writable: writable.clone(),
+            fs: Some(ward_sandbox::landlock::FsRights::Write),
+            paths: writable
+                .iter()
+                .map(|w| ward_sandbox::landlock::PathRule {
+                    path: w.clone(),
+                    access: ward_sandbox::landlock::PathAccess::ReadWrite,
+                    origin: "writable path".into(),
+                })
+                .collect(),
             scope: true,
             stdio: true,
+            required: true,
+            ..Default::default()
         })
     } else {
         notes.push("Landlock is not available on this kernel: writes are limited by the read-only mounts only".into());
@@ -802,9 +813,9 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             rootfs_recursive_readonly: true,
             keep_ids: true,
             keep_death_signal: true,
-            landlock,
             reaper: Some(reaper),
         },
+        landlock,
         cgroups,
         layers,
         notes,
@@ -841,6 +852,7 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
         Path::new("/"),
         plan.cgroups,
         plan.extras.clone(),
+        plan.landlock.clone(),
         program,
     )
 }

@@ -141,8 +141,8 @@ pub fn subid_range(text: &str, user: &str, uid: u32) -> (u32, u32) {
 /// 100000:65536; rootless: the caller), no capabilities, read-only rootfs
 /// with a tmpfs /tmp, no_new_privs, ward's seccomp profile, Docker's masked
 /// and read-only paths plus ward's, memory and pids limits, every
-/// namespace new. (No Landlock: ward-oci does not apply Landlock yet; only
-/// `ward sandbox` does.) The rootfs must be readable by the mapped ids:
+/// namespace new. (No Landlock in this spec yet: docs/landlock.md.)
+/// The rootfs must be readable by the mapped ids:
 /// `chown -R 100000:100000 rootfs` (the range's start), or world-readable
 /// files on a path every id can traverse.
 pub fn hardened_spec(rootless: bool) -> Value {
@@ -186,6 +186,7 @@ pub fn hardened_spec(rootless: bool) -> Value {
 
 /// The OCI features document: only what ward really implements.
 pub fn features() -> Value {
+    let landlock_abi = ward_sys::landlock::abi_version();
     let mount_options = [
         "async",
         "atime",
@@ -254,7 +255,12 @@ pub fn features() -> Value {
         },
         "annotations": {
             "run.ward.version": env!("CARGO_PKG_VERSION"),
-            "run.ward.pivot": "open_tree/move_mount onto openat2(RESOLVE_IN_ROOT) targets"
+            "run.ward.pivot": "open_tree/move_mount onto openat2(RESOLVE_IN_ROOT) targets",
+            // ward's Landlock extension (docs/landlock.md), in the shape of
+            // runc's "org.opencontainers.runc.checkpoint.enabled".
+            "run.ward.landlock.enabled": (landlock_abi > 0).to_string(),
+            "run.ward.landlock.abi": landlock_abi.to_string(),
+            "run.ward.landlock.annotations": ward_spec::landlock::KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(",")
         }
     })
 }

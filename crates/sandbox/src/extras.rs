@@ -8,7 +8,6 @@
 //!   uid→uid is all an unprivileged user can write), instead of becoming 0;
 //! - keeping the parent-death signal through execve (a sandbox dies with the
 //!   `ward` that started it; `ward-oci create` must outlive its caller);
-//! - Landlock (see [`crate::landlock`]);
 //! - a pid-1 reaper: the command runs as pid 2. The kernel drops signals
 //!   that a pid namespace's init has no handler for — even SIGTERM/SIGINT
 //!   from outside — so a command that is pid 1 cannot be stopped with
@@ -49,8 +48,6 @@ pub struct Extras {
     pub keep_ids: bool,
     /// Stage 8: keep PR_SET_PDEATHSIG(SIGKILL) through execve.
     pub keep_death_signal: bool,
-    /// Stage 9: Landlock rules, after no_new_privs and before seccomp.
-    pub landlock: Option<crate::landlock::Rules>,
     /// Stage 9: fork the command under a pid-1 reaper.
     pub reaper: Option<Reaper>,
 }
@@ -70,14 +67,6 @@ pub fn readonly_tree(x: &Extras, root: BorrowedFd<'_>) -> Result<()> {
     .layer("rootfs", || {
         "making the rootfs and all its submounts read-only, nosuid, nodev".into()
     })
-}
-
-/// Stage 9, after no_new_privs: Landlock.
-pub fn landlock(x: &Extras) -> Result<()> {
-    match &x.landlock {
-        Some(rules) => crate::landlock::apply(rules),
-        None => Ok(()),
-    }
 }
 
 /// Stage 9, the very end: execve, under the reaper when one is asked for.

@@ -13,10 +13,14 @@
 //!  5. create the cwd, hostname, domainname, sysctls (while still writable)
 //!  6. masked paths, read-only paths, read-only root, propagation;
 //!     session keyring, rlimits, oom score
-//!  7. bounding set, uid/gid/groups, capability sets, cwd, program lookup
+//!  7. Landlock ruleset built (paths resolved in the root), bounding set,
+//!     uid/gid/groups, capability sets, cwd, program lookup
 //!  8. seal fds; tell the parent "ready"; wait for `start`
-//!  9. no_new_privs, seccomp LAST (before the capability drop when there
-//!     is no no_new_privs: the kernel then demands CAP_SYS_ADMIN), execve
+//!  9. LSM labels, no_new_privs, Landlock enforced, seccomp LAST (before the
+//!     capability drop when there is no no_new_privs: the kernel then
+//!     demands CAP_SYS_ADMIN, for seccomp and Landlock alike — so with
+//!     Landlock and without no_new_privs the capability sets are set right
+//!     after Landlock), execve
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -66,6 +70,8 @@ pub struct InitSpec<'a> {
     /// The host's /proc (O_PATH), to reopen the exec fifo after pivot_root
     /// without trusting the container's /proc.
     pub host_proc: OwnedFd,
+    /// Landlock (`ward sandbox`, or the `run.ward.landlock.*` annotations).
+    pub landlock: Option<crate::landlock::Rules>,
     /// Sandbox-only layers (`ward sandbox`); all off for OCI containers.
     pub extras: crate::extras::Extras,
 }
@@ -449,9 +455,15 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         Some(slave) => console::become_tty(slave, p.console_size)?,
         None => console::new_session()?,
     }
+    // Built now, while an error still fails `create`; enforced in stage 9.
+    let landlock = match &init.landlock {
+        Some(rules) => crate::landlock::prepare(new_root.as_fd(), rules)?,
+        None => None,
+    };
     drop(new_root);
     load_seccomp_early(init.seccomp.as_ref(), p, ch)?;
-    privileges::become_user(p, p.capabilities.as_ref())?;
+    let defer_caps = defer_caps(landlock.as_ref(), p);
+    privileges::become_user(p, p.capabilities.as_ref(), defer_caps)?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
     drop(cwd);
@@ -497,9 +509,33 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
     }
     crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
-    crate::extras::landlock(&init.extras)?;
+    enforce_landlock(landlock, p, defer_caps)?;
     load_seccomp_late(init.seccomp.as_ref(), p)?;
     crate::extras::exec(&init.extras, &program)
+}
+
+/// Without no_new_privs, landlock_restrict_self needs CAP_SYS_ADMIN, which
+/// the capability sets of the config usually drop: then they are set only
+/// after Landlock ([`enforce_landlock`]), the process keeping its
+/// permitted set as effective until then (runtime code only runs meanwhile).
+fn defer_caps(landlock: Option<&crate::landlock::Prepared>, p: &Process) -> bool {
+    landlock.is_some() && !p.no_new_privileges
+}
+
+/// Stage 9: enforces the prepared Landlock domain, then (see
+/// [`defer_caps`]) sets the capability sets.
+fn enforce_landlock(
+    landlock: Option<crate::landlock::Prepared>,
+    p: &Process,
+    deferred_caps: bool,
+) -> Result<()> {
+    if let Some(l) = landlock {
+        l.restrict()?;
+    }
+    if deferred_caps {
+        crate::capabilities::apply_sets(p.capabilities.as_ref())?;
+    }
+    Ok(())
 }
 
 /// Writes a (validated, namespaced) sysctl through the host procfs handle
@@ -522,6 +558,9 @@ pub struct ExecSpec<'a> {
     pub seccomp: Option<(Vec<u8>, u32)>,
     /// The host's /proc (O_PATH), for the LSM attr writes.
     pub host_proc: OwnedFd,
+    /// The container's Landlock rules: an exec'd process does not inherit
+    /// the init's domain, so it gets its own from the same rules.
+    pub landlock: Option<crate::landlock::Rules>,
 }
 
 /// Namespaces of `pid` that differ from ours: the ones `exec` must join.
@@ -614,9 +653,14 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         .layer("exec", || "opening the container's root".into())?;
     let cwd = crate::rootfs::open_in(root.as_fd(), &p.cwd)
         .layer("cwd", || format!("{} (process.cwd / --cwd)", p.cwd))?;
+    let landlock = match &e.landlock {
+        Some(rules) => crate::landlock::prepare(root.as_fd(), rules)?,
+        None => None,
+    };
     drop(root);
     load_seccomp_early(e.seccomp.as_ref(), p, ch)?;
-    privileges::become_user(p, p.capabilities.as_ref())?;
+    let defer_caps = defer_caps(landlock.as_ref(), p);
+    privileges::become_user(p, p.capabilities.as_ref(), defer_caps)?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {}", p.cwd))?;
     drop(cwd);
@@ -629,6 +673,7 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     ch.send(&ToParent::Ready)?;
     crate::lsm::apply(e.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
+    enforce_landlock(landlock, p, defer_caps)?;
     load_seccomp_late(e.seccomp.as_ref(), p)?;
     exec::exec(&program)
 }

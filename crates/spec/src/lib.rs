@@ -5,6 +5,7 @@
 
 pub mod caps;
 pub mod config;
+pub mod landlock;
 pub mod resources;
 pub mod seccomp;
 pub mod validate;

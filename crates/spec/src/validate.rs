@@ -66,6 +66,7 @@ pub fn validate(spec: &Spec, need_process: bool) -> Result<(), Error> {
         }
     }
     let ns = validate_namespaces(spec)?;
+    crate::landlock::from_annotations(&spec.annotations)?;
     if spec.hostname.as_deref().is_some_and(|h| !h.is_empty()) && !ns.contains(&NamespaceType::Uts)
     {
         return Err(invalid(
