@@ -546,12 +546,18 @@ fn hardened_spec_runs_and_compat_writes_runcs() {
         v["linux"]["resources"]["memory"]["limit"].is_number(),
         "{v}"
     );
+    assert_eq!(v["annotations"]["run.ward.landlock.read-exec"], "/", "{v}");
     let host = v["linux"]["uidMappings"][0]["hostID"].clone();
     v["process"]["terminal"] = json!(false);
+    // /dev is a writable tmpfs that Landlock leaves read-only: a write
+    // there shows the Landlock layer (docs/landlock.md); /tmp and
+    // /dev/null stay writable.
     v["process"]["args"] = json!([
         "sh",
         "-c",
-        "cat /proc/self/uid_map; grep CapEff /proc/self/status; touch /x || echo ro"
+        "cat /proc/self/uid_map; grep CapEff /proc/self/status; touch /x || echo ro; \
+         echo t > /tmp/t && echo tmp=ok; echo n > /dev/null && echo null=ok; \
+         touch /dev/probe 2>&1 || echo dev=denied"
     ]);
     let mut b2 = b;
     b2.config = v;
@@ -563,6 +569,9 @@ fn hardened_spec_runs_and_compat_writes_runcs() {
     );
     assert!(o.stdout.contains("CapEff:\t0000000000000000"), "{o}");
     assert!(o.stdout.contains("ro"), "{o}");
+    for want in ["tmp=ok", "null=ok", "Permission denied", "dev=denied"] {
+        assert!(o.stdout.contains(want), "{want}: {o}");
+    }
     let r = record_for(&ctx, &id, "run");
     if host_has_apparmor() {
         // ward ships no AppArmor profile of its own yet: the hardened spec

@@ -136,13 +136,30 @@ pub fn subid_range(text: &str, user: &str, uid: u32) -> (u32, u32) {
     (u32::try_from(aligned).unwrap_or(start), size)
 }
 
+/// Where the hardened spec's Landlock rules allow writes: its tmpfs, devpts
+/// and mqueue mounts, and the device nodes every container gets.
+const HARDENED_WRITABLE: [&str; 10] = [
+    "/tmp",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/dev/pts",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+];
+
 /// The config `ward-oci spec` writes by default: every layer on. A user
 /// namespace (root: a subordinate range of /etc/subuid for root, else
 /// 100000:65536; rootless: the caller), no capabilities, read-only rootfs
 /// with a tmpfs /tmp, no_new_privs, ward's seccomp profile, Docker's masked
 /// and read-only paths plus ward's, memory and pids limits, every
-/// namespace new. (No Landlock in this spec yet: docs/landlock.md.)
-/// The rootfs must be readable by the mapped ids:
+/// namespace new, and Landlock (docs/landlock.md): read and execute
+/// everywhere, every write right only on the tmpfs and /dev mounts and the
+/// standard device nodes — a second, mount-independent wall in case a
+/// mount ends up writable. The rootfs must be readable by the mapped ids:
 /// `chown -R 100000:100000 rootfs` (the range's start), or world-readable
 /// files on a path every id can traverse.
 pub fn hardened_spec(rootless: bool) -> Value {
@@ -164,6 +181,10 @@ pub fn hardened_spec(rootless: bool) -> Value {
     }
     spec["linux"]["seccomp"] =
         serde_json::to_value(ward_seccomp::default_profile()).unwrap_or(Value::Null);
+    spec["annotations"] = json!({
+        ward_spec::landlock::READ_EXEC: "/",
+        ward_spec::landlock::READ_WRITE: HARDENED_WRITABLE.join(","),
+    });
     if !rootless {
         let id = |file: &str, name: &str, n: u32| {
             subid_range(&std::fs::read_to_string(file).unwrap_or_default(), name, n)
