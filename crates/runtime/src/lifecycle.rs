@@ -148,10 +148,11 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
         .as_ref()
         .and_then(|l| l.mount_label.as_deref())
         .is_some_and(|s| !s.is_empty())
+        && !ward_sandbox::lsm::selinux_enabled()
     {
-        return Err(msg(
-            "linux.mountLabel: SELinux mount labels are not supported by ward yet; remove it",
-        ));
+        // runc silently drops the label then: the container's files would
+        // not carry the label the engine asked for.
+        return Err(msg("linux.mountLabel: SELinux is not enabled on this host; remove the label or enable SELinux"));
     }
     Ok(())
 }

@@ -370,11 +370,15 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         .layer("rootfs", || "bind-mounting the rootfs onto itself".into())?;
     drop(rootfs_dir);
     crate::extras::readonly_tree(&init.extras, root.as_fd())?;
+    // linux.mountLabel (only with SELinux enabled: the runtime refuses it
+    // otherwise, at create).
+    let mount_label = linux.mount_label.as_deref().filter(|l| !l.is_empty());
     mounts::apply(
         root.as_fd(),
         &init.bundle,
         &spec.mounts,
         &init.cgroup_mounts,
+        mount_label,
     )?;
     let dev_is_tmpfs = spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
     if dev_is_tmpfs {
@@ -434,7 +438,7 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         write_sysctl(init.host_proc.as_fd(), key, value)?;
     }
     // 6. Hide and freeze what the container must not touch.
-    masked::mask(new_root.as_fd(), &linux.masked_paths)?;
+    masked::mask(new_root.as_fd(), &linux.masked_paths, mount_label)?;
     masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
     if spec.root.as_ref().is_some_and(|r| r.readonly) {
         pivot::readonly_root()?;

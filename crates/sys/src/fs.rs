@@ -61,3 +61,24 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &str, flags: i32) -> io::Result<
 pub fn fd_path(fd: BorrowedFd<'_>) -> String {
     format!("/proc/self/fd/{}", fd.as_raw_fd())
 }
+
+/// fsetxattr(2) on an open (not O_PATH) fd: sets `name` to `value`.
+pub fn set_xattr(fd: BorrowedFd<'_>, name: &str, value: &[u8]) -> io::Result<()> {
+    let c = crate::cstr(name)?;
+    // SAFETY: `c` is NUL-terminated and `value` a valid buffer of the given
+    // length; both outlive the call, which only reads them.
+    let ret = unsafe {
+        libc::fsetxattr(
+            fd.as_raw_fd(),
+            c.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}

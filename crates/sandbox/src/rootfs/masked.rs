@@ -13,7 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use ward_sys::mount as m;
 
 use super::{file_type, open_in};
-use crate::rootfs::mounts::{new_fs, Options};
+use crate::rootfs::mounts::{labelled, new_fs, Options};
 use crate::{err, Context, Result};
 
 /// Opens /dev/null of the container and checks that it is the null device.
@@ -39,7 +39,8 @@ fn verified_dev_null(root: BorrowedFd<'_>) -> Result<OwnedFd> {
 }
 
 /// Masks each path (missing paths are skipped, as runc does).
-pub fn mask(root: BorrowedFd<'_>, paths: &[String]) -> Result<()> {
+/// `label`: `linux.mountLabel` for the empty tmpfs over directories.
+pub fn mask(root: BorrowedFd<'_>, paths: &[String], label: Option<&str>) -> Result<()> {
     if paths.is_empty() {
         return Ok(());
     }
@@ -59,7 +60,7 @@ pub fn mask(root: BorrowedFd<'_>, paths: &[String]) -> Result<()> {
                     | m::MOUNT_ATTR_NOEXEC,
                 ..Options::default()
             };
-            new_fs("tmpfs", Some("tmpfs"), &opts)?
+            new_fs("tmpfs", Some("tmpfs"), &labelled(&opts, label))?
         } else {
             m::open_tree(null.as_fd(), "", true, false)
                 .layer("masked paths", || format!("cloning /dev/null for {p}"))?

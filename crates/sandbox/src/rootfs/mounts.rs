@@ -96,15 +96,50 @@ pub struct CgroupMount {
     pub host_path: std::path::PathBuf,
 }
 
+/// Adds the SELinux `context=` option (`linux.mountLabel`) to a new
+/// filesystem's options, as runc does for tmpfs, devpts and the other
+/// filesystems it creates (not proc, sysfs, mqueue, binds): the container's
+/// files then carry the container's label instead of the filesystem
+/// default, which the container's policy would deny (or, worse, a label
+/// shared with the host). `label` is only `Some` when SELinux is enabled
+/// (checked at create).
+pub fn labelled(opts: &Options, label: Option<&str>) -> Options {
+    let mut o = opts.clone();
+    if let Some(l) = label {
+        // fsconfig takes the raw value (mount(2)'s data needed quotes).
+        o.data.push(("context".into(), Some(l.to_string())));
+    }
+    o
+}
+
+/// mqueue does not take `context=`: label its root inode instead (runc's
+/// SetFileLabel).
+fn label_root(tree: &OwnedFd, label: &str) -> Result<()> {
+    let dir = ward_sys::fs::openat2(
+        tree.as_fd(),
+        ".",
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0,
+        ward_sys::fs::RESOLVE_NO_XDEV,
+    )
+    .layer("mounts", || "opening the mqueue root to label it".into())?;
+    ward_sys::fs::set_xattr(dir.as_fd(), "security.selinux", label.as_bytes())
+        .layer("selinux", || {
+            format!("labelling mqueue with {label:?} (linux.mountLabel)")
+        })
+}
+
 /// Makes every mount of the config under `root` (an fd on the rootfs mount).
+/// `label`: `linux.mountLabel` (SELinux enabled).
 pub fn apply(
     root: BorrowedFd<'_>,
     bundle: &Path,
     mounts: &[Mount],
     cgroups: &[CgroupMount],
+    label: Option<&str>,
 ) -> Result<()> {
     for (i, mnt) in mounts.iter().enumerate() {
-        mount_one(root, bundle, mnt, cgroups).map_err(|e| {
+        mount_one(root, bundle, mnt, cgroups, label).map_err(|e| {
             err(
                 e.layer,
                 format!("mounts[{i}] ({}): {}", mnt.destination, e.msg),
@@ -119,6 +154,7 @@ fn mount_one(
     bundle: &Path,
     mnt: &Mount,
     cgroups: &[CgroupMount],
+    label: Option<&str>,
 ) -> Result<()> {
     let opts = parse_options(&mnt.options)?;
     let kind = mnt.kind.as_deref().unwrap_or("");
@@ -152,7 +188,7 @@ fn mount_one(
         attach(&tree, &target)?;
         return propagate(&tree, &opts);
     } else if kind == "cgroup" {
-        return mount_cgroups(root, mnt, &opts, cgroups);
+        return mount_cgroups(root, mnt, &opts, cgroups, label);
     } else if opts.copy_up {
         if kind != "tmpfs" {
             return Err(err(
@@ -163,11 +199,17 @@ fn mount_one(
         // Writable until the copy is done; `ro` is applied after it.
         let writable = Options {
             set: opts.set & !m::MOUNT_ATTR_RDONLY,
-            ..opts.clone()
+            ..labelled(&opts, label)
         };
         new_fs(kind, mnt.source.as_deref(), &writable)?
+    } else if matches!(kind, "proc" | "sysfs" | "mqueue") {
+        let tree = new_fs(kind, mnt.source.as_deref(), &opts)?;
+        if let (Some(l), "mqueue") = (label, kind) {
+            label_root(&tree, l)?;
+        }
+        tree
     } else {
-        new_fs(kind, mnt.source.as_deref(), &opts)?
+        new_fs(kind, mnt.source.as_deref(), &labelled(&opts, label))?
     };
     let target = create_in(root, &mnt.destination, true)?;
     if opts.copy_up {
@@ -268,6 +310,7 @@ fn mount_cgroups(
     mnt: &Mount,
     opts: &Options,
     cgroups: &[CgroupMount],
+    label: Option<&str>,
 ) -> Result<()> {
     let mut bind_opts = opts.clone();
     bind_opts.set |= m::MOUNT_ATTR_NOSUID | m::MOUNT_ATTR_NODEV | m::MOUNT_ATTR_NOEXEC;
@@ -279,7 +322,7 @@ fn mount_cgroups(
             data: vec![("mode".into(), Some("755".into()))],
             ..Options::default()
         };
-        let tmpfs = new_fs("tmpfs", Some("tmpfs"), &tmpfs_opts)?;
+        let tmpfs = new_fs("tmpfs", Some("tmpfs"), &labelled(&tmpfs_opts, label))?;
         attach(&tmpfs, &base)?;
         Some(tmpfs)
     } else {
