@@ -20,6 +20,15 @@
 //!     `name=NAME`, set `notify_on_release` on a new cgroup and write
 //!     PAYLOAD to `release_agent`, then let a process leave the cgroup.
 //!     Prints one `userns: STEP: ok|failed: ERROR` line per step.
+//! ward-probe ids
+//!     prints `ids: ruid=R euid=E suid=S` (getresuid), for no_new_privs
+//!     tests with a setuid-root copy of the probe
+//! ward-probe mount-api DIR
+//!     tries to mount with mount(2) and with each call of the new mount
+//!     API (fsopen/fsconfig/fsmount, open_tree, move_mount onto DIR,
+//!     mount_setattr clearing the read-only flag of /); one
+//!     `mount-api: STEP: ok|failed: ERROR` line per step, then
+//!     `mount-api: DIR mounted: yes|no` and `mount-api: / writable: yes|no`
 //! ```
 #![forbid(unsafe_code)]
 
@@ -40,10 +49,12 @@ fn main() -> ExitCode {
         Some("tiocsti") => tiocsti(rest),
         Some("overwrite-exe") => overwrite_exe(rest),
         Some("userns-release-agent") => userns_release_agent(rest),
+        Some("ids") => ids(),
+        Some("mount-api") => mount_api(rest),
         _ => {
             eprintln!(
                 "usage: ward-probe tiocsti TEXT | overwrite-exe REPORT TIMEOUT_MS \
-                 | userns-release-agent NAME PAYLOAD"
+                 | userns-release-agent NAME PAYLOAD | ids | mount-api DIR"
             );
             ExitCode::from(2)
         }
@@ -230,5 +241,89 @@ fn userns_release_agent(args: &[String]) -> ExitCode {
     }
     let _ = std::fs::remove_dir(&cg);
     let _ = umount2(dir, MntFlags::MNT_DETACH);
+    ExitCode::SUCCESS
+}
+
+fn ids() -> ExitCode {
+    match nix::unistd::getresuid() {
+        Ok(r) => {
+            println!("ids: ruid={} euid={} suid={}", r.real, r.effective, r.saved);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("ids: failed: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn try_step<T>(name: &str, r: std::io::Result<T>) -> Option<T> {
+    match r {
+        Ok(v) => {
+            println!("mount-api: {name}: ok");
+            Some(v)
+        }
+        Err(e) => {
+            println!("mount-api: {name}: failed: {e}");
+            None
+        }
+    }
+}
+
+fn mounted(dir: &str) -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .is_ok_and(|s| s.lines().any(|l| l.split(' ').nth(4) == Some(dir)))
+}
+
+fn mount_api(args: &[String]) -> ExitCode {
+    use ward_sys::mount as m;
+    let Some(dir) = args.first() else {
+        eprintln!("usage: ward-probe mount-api DIR");
+        return ExitCode::from(2);
+    };
+    let Some(target) = try_step(
+        "open target",
+        File::open(dir).map(std::os::fd::OwnedFd::from),
+    ) else {
+        return ExitCode::from(2);
+    };
+    try_step(
+        "mount",
+        nix::mount::mount(
+            Some("tmpfs"),
+            dir.as_str(),
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .map_err(std::io::Error::from),
+    );
+    if let Some(fs) = try_step("fsopen", m::fsopen("tmpfs")) {
+        if let Some(mnt) = try_step("fsmount", m::fs_create_mount(fs.as_fd(), 0)) {
+            try_step(
+                "move_mount fsmount",
+                m::move_mount_fd(mnt.as_fd(), target.as_fd()),
+            );
+        }
+    }
+    let Some(root) = try_step("open /", File::open("/").map(std::os::fd::OwnedFd::from)) else {
+        return ExitCode::from(2);
+    };
+    if let Some(tree) = try_step("open_tree", m::open_tree(root.as_fd(), "", true, false)) {
+        try_step(
+            "move_mount open_tree",
+            m::move_mount_fd(tree.as_fd(), target.as_fd()),
+        );
+    }
+    try_step(
+        "mount_setattr",
+        m::mount_setattr(root.as_fd(), false, 0, m::MOUNT_ATTR_RDONLY, 0),
+    );
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!("mount-api: {dir} mounted: {}", yes(mounted(dir)));
+    let probe = "/.ward-probe-rw";
+    let writable = std::fs::write(probe, b"x").is_ok();
+    let _ = std::fs::remove_file(probe);
+    println!("mount-api: / writable: {}", yes(writable));
     ExitCode::SUCCESS
 }
