@@ -218,15 +218,25 @@ fn handshake_parent(
                 parent.create_hooks(init_pid)?;
                 ch.send(&ToChild::Go { pid: init_pid })?;
             }
-            ToParent::SeccompListener => {
-                let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
-                parent.seccomp_listener(init_pid, fd)?;
-                ch.send(&ToChild::Go { pid: init_pid })?;
-            }
+            ToParent::SeccompListener => forward_listener(ch, parent, init_pid, fd)?,
             ToParent::Ready => return Ok((init_pid, init_pidfd)),
             ToParent::Failed { msg } => return Err(err("container init", msg)),
         }
     }
+}
+
+/// The child loaded a notify filter and sent its listener: hand it to the
+/// agent (linux.seccomp.listenerPath), then let the child go on. Shared by
+/// the create handshake and `exec`.
+fn forward_listener(
+    ch: &Channel,
+    parent: &mut dyn ParentSide,
+    pid: i32,
+    fd: Option<OwnedFd>,
+) -> Result<()> {
+    let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
+    parent.seccomp_listener(pid, fd)?;
+    ch.send(&ToChild::Go { pid })
 }
 
 fn died(pid: i32, e: crate::Error) -> crate::Error {
@@ -609,11 +619,7 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
             .map_err(|e| died(pid, e))?;
         match msg {
             ToParent::Ready => break,
-            ToParent::SeccompListener => {
-                let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
-                parent.seccomp_listener(pid, fd)?;
-                parent_end.send(&ToChild::Go { pid })?;
-            }
+            ToParent::SeccompListener => forward_listener(&parent_end, parent, pid, fd)?,
             ToParent::Failed { msg } => return Err(err("exec", msg)),
             other => return Err(err("handshake", format!("unexpected message {other:?}"))),
         }

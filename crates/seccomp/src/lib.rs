@@ -588,16 +588,25 @@ fn load_flags(flags: &[Flag], listener: bool) -> u32 {
     out as u32
 }
 
+fn allowing(a: Action) -> bool {
+    matches!(a, Action::Allow | Action::Log)
+}
+
+/// The rules of `profile` that name `name` (empty: the default action
+/// decides).
+fn rules_for<'a>(profile: &'a LinuxSeccomp, name: &str) -> Vec<&'a ward_spec::seccomp::Syscall> {
+    profile
+        .syscalls
+        .iter()
+        .filter(|r| r.names.iter().any(|n| n == name))
+        .collect()
+}
+
 /// Whether the profile lets `name` through with no argument condition (as
 /// an unconditional ALLOW/LOG rule or an allowing default action). For
 /// tests and checks of profiles, not a substitute for the filter.
 pub fn allows_unconditionally(profile: &LinuxSeccomp, name: &str) -> bool {
-    let allowing = |a: Action| matches!(a, Action::Allow | Action::Log);
-    let rules: Vec<_> = profile
-        .syscalls
-        .iter()
-        .filter(|r| r.names.iter().any(|n| n == name))
-        .collect();
+    let rules = rules_for(profile, name);
     if rules.is_empty() {
         return allowing(profile.default_action);
     }
@@ -606,18 +615,11 @@ pub fn allows_unconditionally(profile: &LinuxSeccomp, name: &str) -> bool {
         .any(|r| allowing(r.action) && r.args.is_empty())
 }
 
-/// Whether the profile may let `name` through under some argument values.
+/// Whether the profile may let `name` through under some argument values
+/// (an allowing rule, or an allowing default for the values no rule
+/// matches).
 pub fn may_allow(profile: &LinuxSeccomp, name: &str) -> bool {
-    let allowing = |a: Action| matches!(a, Action::Allow | Action::Log);
-    let rules: Vec<_> = profile
-        .syscalls
-        .iter()
-        .filter(|r| r.names.iter().any(|n| n == name))
-        .collect();
-    if rules.is_empty() {
-        return allowing(profile.default_action);
-    }
-    rules.iter().any(|r| allowing(r.action)) || allowing(profile.default_action)
+    rules_for(profile, name).iter().any(|r| allowing(r.action)) || allowing(profile.default_action)
 }
 
 #[cfg(test)]
