@@ -881,3 +881,50 @@ fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
     let _ = run(Mode::Root, &["sandbox", "--", "true"]);
     assert!(sandbox_cgroups(live.id()).is_empty());
 }
+
+// The init joins its cgroup while it sets up its mounts (a v1 join waits
+// for an RCU grace period); the command must still start inside it, with
+// the cgroup as the root of its cgroup namespace.
+#[test]
+fn command_runs_inside_its_cgroup_and_cgroup_namespace() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let marker = format!("9{}", std::process::id());
+    let mut w = ward(Mode::Root)
+        .args([
+            "sandbox",
+            "--",
+            "/bin/sh",
+            "-c",
+            &format!("cat /proc/self/cgroup; exec sleep {marker}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ward");
+    wait_for_process(&marker, true);
+    let dirs = sandbox_cgroups(w.id());
+    let in_cgroup = procs_in(&dirs);
+    w.kill().expect("SIGKILL ward");
+    let _ = w.wait();
+    wait_for_process(&marker, false);
+    let mut out = String::new();
+    w.stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read");
+    if dirs.is_empty() {
+        println!("SKIP: ward sandbox made no cgroup on this host");
+        return;
+    }
+    // The reaper and the command, in every hierarchy used.
+    assert!(in_cgroup >= 2 * dirs.len(), "{in_cgroup} in {dirs:?}");
+    for line in out.lines() {
+        assert!(
+            line.ends_with(":/"),
+            "outside its cgroup namespace root: {out}"
+        );
+    }
+}

@@ -814,6 +814,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             keep_ids: true,
             keep_death_signal: true,
             reaper: Some(reaper),
+            join_cgroup_during_setup: true,
         },
         landlock,
         cgroups,

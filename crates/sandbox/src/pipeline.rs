@@ -189,11 +189,20 @@ fn handshake_parent(
     guard: &mut KillGuard,
 ) -> Result<(i32, OwnedFd)> {
     let linux = init.spec.linux.clone().unwrap_or_default();
-    parent.place(pid)?;
+    let late = late_cgroup_join(init, fast);
+    if !late {
+        parent.place(pid)?;
+    }
     if fast && ns.is_new(NamespaceType::User) {
         userns::write_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
     }
     ch.send(&ToChild::Go { pid })?;
+    if late {
+        // The init mounts meanwhile; it waits for this second Go before
+        // anything that must happen inside the cgroup (see child()).
+        parent.place(pid)?;
+        ch.send(&ToChild::Go { pid })?;
+    }
     let (mut init_pid, mut init_pidfd) = (pid, pidfd);
     loop {
         let (msg, fd) = ch
@@ -237,6 +246,13 @@ fn forward_listener(
     let fd = fd.ok_or_else(|| err("seccomp", "the listener message carried no fd"))?;
     parent.seccomp_listener(pid, fd)?;
     ch.send(&ToChild::Go { pid })
+}
+
+/// Whether the cgroup is joined during the init's set-up (see
+/// [`crate::extras::Extras::join_cgroup_during_setup`]): fast path only, and
+/// never with cgroup mounts.
+fn late_cgroup_join(init: &InitSpec<'_>, fast: bool) -> bool {
+    fast && init.extras.join_cgroup_during_setup && init.cgroup_mounts.is_empty()
 }
 
 fn died(pid: i32, e: crate::Error) -> crate::Error {
@@ -308,13 +324,21 @@ fn child(
             }
         }
     }
-    if ns.is_new(NamespaceType::Cgroup) && !cgroupns_done {
-        // Only now, inside the container's cgroup, so that it is the root
-        // of the new cgroup namespace.
+    if late_cgroup_join(init, fast) {
+        return setup(init, ns, ch, host_pid, Some(cgroupns_done));
+    }
+    enter_cgroupns(ns, cgroupns_done)?;
+    setup(init, ns, ch, host_pid, None)
+}
+
+/// Only once inside the container's cgroup, so that it is the root of the
+/// new cgroup namespace.
+fn enter_cgroupns(ns: &Namespaces, done: bool) -> Result<()> {
+    if ns.is_new(NamespaceType::Cgroup) && !done {
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)
             .layer("namespaces", || "unshare cgroup".into())?;
     }
-    setup(init, ns, ch, host_pid)
+    Ok(())
 }
 
 /// Waits for `Go`; returns the init's pid as the runtime sees it.
@@ -352,7 +376,16 @@ fn expect_go(ch: &Channel) -> Result<i32> {
     }
 }
 
-fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> Result<Infallible> {
+/// `late_join`: `Some(cgroupns_done)` when the runtime joins us to the
+/// cgroup during stages 3–6 and says so with a second `Go`, which is
+/// awaited before stage 7.
+fn setup(
+    init: &InitSpec<'_>,
+    ns: &Namespaces,
+    ch: &Channel,
+    host_pid: i32,
+    late_join: Option<bool>,
+) -> Result<Infallible> {
     let spec = init.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let p = init.process;
@@ -461,6 +494,12 @@ fn setup(init: &InitSpec<'_>, ns: &Namespaces, ch: &Channel, host_pid: i32) -> R
         ward_sys::process::join_session_keyring(init.id).layer("keyring", || {
             "joining a new session keyring (use --no-new-keyring to skip)".into()
         })?;
+    }
+    if let Some(cgroupns_done) = late_join {
+        // Nothing forks, execs or enters the cgroup namespace before we
+        // are in the cgroup (its limits apply to what forks later).
+        expect_go(ch)?;
+        enter_cgroupns(ns, cgroupns_done)?;
     }
     privileges::limits(p)?;
 
