@@ -249,10 +249,14 @@ fn forward_listener(
 }
 
 /// Whether the cgroup is joined during the init's set-up (see
-/// [`crate::extras::Extras::join_cgroup_during_setup`]): fast path only, and
-/// never with cgroup mounts.
+/// [`crate::extras::Extras::join_cgroup_during_setup`]): fast path only,
+/// never with cgroup mounts, nor with set-up hooks (their `Go` would be
+/// mistaken for the cgroup's).
 fn late_cgroup_join(init: &InitSpec<'_>, fast: bool) -> bool {
-    fast && init.extras.join_cgroup_during_setup && init.cgroup_mounts.is_empty()
+    let setup_hooks = init.spec.hooks.as_ref().is_some_and(|h| {
+        !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
+    });
+    fast && init.extras.join_cgroup_during_setup && init.cgroup_mounts.is_empty() && !setup_hooks
 }
 
 fn died(pid: i32, e: crate::Error) -> crate::Error {
