@@ -20,19 +20,47 @@ fn probe() -> std::path::PathBuf {
     std::path::PathBuf::from(p)
 }
 
-/// Copies the probe into the rootfs as `/bin/NAME` with `mode`.
-fn install(b: &Bundle, name: &str, mode: u32) {
-    let dst = b.rootfs().join("bin").join(name);
-    std::fs::copy(probe(), &dst).expect("copy the probe");
-    std::os::unix::fs::chown(&dst, Some(0), Some(0)).expect("chown root");
-    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode)).expect("chmod");
+/// Copies the probe to `dst`, owned by root, with `mode`.
+fn install_at(dst: &std::path::Path, mode: u32) {
+    std::fs::copy(probe(), dst).expect("copy the probe");
+    std::os::unix::fs::chown(dst, Some(0), Some(0)).expect("chown root");
+    std::fs::set_permissions(dst, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
-/// A bundle whose rootfs holds a setuid-root copy of the probe at
-/// /bin/suid-probe, run as uid 1000 with no capabilities.
-fn setuid_bundle(ctx: &Ctx, nnp: bool) -> Bundle {
-    let mut b = ctx.bundle(&["/bin/suid-probe", "ids"]);
-    install(&b, "suid-probe", 0o4755);
+/// A tmpfs of the test's own (suid allowed), mounted on the host under the
+/// test dir and unmounted on drop: TMPDIR is often `nosuid` (a systemd
+/// host's /tmp, the VM harness), where no setuid bit works at all.
+struct SuidDir(std::path::PathBuf);
+
+impl SuidDir {
+    fn new(ctx: &Ctx) -> SuidDir {
+        let dir = ctx.path("suid");
+        std::fs::create_dir_all(&dir).expect("mkdir suid");
+        nix::mount::mount(
+            Some("tmpfs"),
+            &dir,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            Some("mode=755,size=16m"),
+        )
+        .expect("mount a tmpfs for the setuid probe");
+        install_at(&dir.join("suid-probe"), 0o4755);
+        SuidDir(dir)
+    }
+}
+
+impl Drop for SuidDir {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// A bundle that runs a setuid-root copy of the probe (bound from
+/// `suid`) as uid 1000 with no capabilities.
+fn setuid_bundle(ctx: &Ctx, suid: &SuidDir, nnp: bool) -> Bundle {
+    let mut b = ctx.bundle(&["/suid/suid-probe", "ids"]);
+    b.mount(json!({"destination": "/suid", "type": "bind",
+        "source": suid.0.display().to_string(), "options": ["bind", "ro"]}));
     b.user(1000, 1000, &[]);
     b.config["process"]["noNewPrivileges"] = json!(nnp);
     b.config["process"]["capabilities"] = json!({});
@@ -54,15 +82,15 @@ fn no_new_privs_keeps_a_setuid_root_binary_at_the_callers_uid() {
     let ctx = ctx!("layers-nnp-setuid");
     // Control: without no_new_privs the setuid bit works (euid 0), so the
     // setup can show the attack.
-    let weak = run_ids(&ctx, &setuid_bundle(&ctx, false));
+    let suid = SuidDir::new(&ctx);
+    let weak = run_ids(&ctx, &setuid_bundle(&ctx, &suid, false));
     if !weak.contains("euid=0") {
         skip!(
             ctx,
-            "the setuid bit does not work in this rootfs even without no_new_privs ({weak}): \
-             a nosuid mount?"
+            "the setuid bit does not work here even without no_new_privs ({weak})"
         );
     }
-    let ids = run_ids(&ctx, &setuid_bundle(&ctx, true));
+    let ids = run_ids(&ctx, &setuid_bundle(&ctx, &suid, true));
     assert_eq!(
         ids, "ids: ruid=1000 euid=1000 suid=1000",
         "with no_new_privs a setuid-root binary must gain nothing (control: {weak})"
@@ -73,7 +101,7 @@ fn no_new_privs_keeps_a_setuid_root_binary_at_the_callers_uid() {
 /// the probe, trying every mount call on /mnt.
 fn mount_bundle(ctx: &Ctx, seccomp: bool) -> Bundle {
     let mut b = ctx.bundle(&["/bin/ward-probe", "mount-api", "/mnt"]);
-    install(&b, "ward-probe", 0o755);
+    install_at(&b.rootfs().join("bin/ward-probe"), 0o755);
     std::fs::create_dir_all(b.rootfs().join("mnt")).expect("mkdir mnt");
     let caps = json!(["CAP_SYS_ADMIN"]);
     b.config["process"]["capabilities"] =
