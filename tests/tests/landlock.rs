@@ -229,3 +229,31 @@ fn features_list_the_annotations() {
     let enabled = abi > 0;
     assert_eq!(a["run.ward.landlock.enabled"], enabled.to_string(), "{o}");
 }
+
+#[test]
+fn debug_reports_what_is_applied() {
+    let ctx = ctx!("landlock-debug");
+    ward_with_landlock!(ctx, 1);
+    let mut b = bundle(&ctx);
+    confine(&mut b);
+    b.save().expect("save config.json");
+    let id = ctx.id("lldebug");
+    let o = ctx
+        .rt(&[
+            "--debug",
+            "run",
+            "--bundle",
+            &b.dir.display().to_string(),
+            &id,
+        ])
+        .ok();
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("landlock: ABI"))
+        .unwrap_or_else(|| panic!("no Landlock report with --debug: {o}"));
+    assert!(
+        line.contains("read-exec /") && line.contains("read-write /tmp,/dev/null"),
+        "{line}"
+    );
+}
