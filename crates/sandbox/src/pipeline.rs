@@ -574,7 +574,8 @@ fn setup(
 /// Without no_new_privs, landlock_restrict_self needs CAP_SYS_ADMIN, which
 /// the capability sets of the config usually drop: then they are set only
 /// after Landlock ([`enforce_landlock`]), the process keeping its
-/// permitted set as effective until then (runtime code only runs meanwhile).
+/// permitted set as effective until then. Meanwhile only runtime code runs,
+/// and the startContainer hooks (which get the wider set: docs/landlock.md).
 fn defer_caps(landlock: Option<&crate::landlock::Prepared>, p: &Process) -> bool {
     landlock.is_some() && !p.no_new_privileges
 }
