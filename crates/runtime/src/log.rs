@@ -1,7 +1,8 @@
 //! Logging as runc does it: text or JSON lines `{"level","msg","time"}` to
-//! the `--log` file (containerd parses them), errors also on stderr.
+//! the `--log` file (containerd parses them), errors also on stderr;
+//! without `--log`, warnings on stderr only when it is a terminal.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
 struct Sink {
@@ -32,6 +33,12 @@ fn write(level: &str, m: &str) {
         format!("time=\"{time}\" level={level} msg={m:?}")
     };
     match &sink.path {
+        // Without --log, a warning goes to stderr only when a person is
+        // looking at it: during create/run/exec stderr is the container's
+        // own (conmon passes no --log), and a line there would end up in
+        // the workload's output and `podman logs`. Errors still go to
+        // stderr: the container does not start, the caller needs them.
+        None if level == "warning" && !std::io::stderr().is_terminal() => {}
         Some(p) => {
             if let Ok(mut f) = std::fs::OpenOptions::new()
                 .create(true)
