@@ -55,8 +55,9 @@ check() {
 }
 # t CMD...: run with a timeout, stdout+stderr into $out, status into $rc.
 t() {
-    out=$(timeout -k 5 "$CMD_TIMEOUT" "$@" 2>&1)
+    timeout -k 5 "$CMD_TIMEOUT" "$@" >"$T/out" 2>&1
     rc=$?
+    out=$(tr -d '\000' <"$T/out")
 }
 has() { printf '%s' "$1" | grep -Eq -- "$2"; }
 
