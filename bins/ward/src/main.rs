@@ -94,6 +94,13 @@ struct SandboxArgs {
     /// Print a JSON report of what was applied (on stderr) after the run.
     #[arg(long)]
     json: bool,
+    /// Use this OCI seccomp profile (JSON, e.g. from --learn) instead of ward's default one.
+    #[arg(long, value_name = "FILE")]
+    seccomp: Option<PathBuf>,
+    /// Record the syscalls the command makes and write a minimal seccomp
+    /// profile (OCI JSON) to FILE. For learning only: see docs/sandbox.md.
+    #[arg(long, value_name = "FILE")]
+    learn: Option<PathBuf>,
     /// Read flags from a TOML file (the flags given here are added to it).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
@@ -163,6 +170,21 @@ fn options(a: SandboxArgs) -> Result<Options, String> {
         Some(t) => return Err(format!("--timeout {t}: give a positive number of seconds")),
         None => None,
     };
+    let seccomp = match a.seccomp.as_deref() {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--seccomp {}: {e}", path.display()))?;
+            Some(
+                serde_json::from_str::<ward_spec::seccomp::LinuxSeccomp>(&text).map_err(|e| {
+                    format!(
+                        "--seccomp {}: not an OCI seccomp profile (linux.seccomp JSON): {e}",
+                        path.display()
+                    )
+                })?,
+            )
+        }
+        None => None,
+    };
     let mut env = p.env;
     env.extend(a.env);
     let mut keep_env = p.keep_env;
@@ -183,11 +205,24 @@ fn options(a: SandboxArgs) -> Result<Options, String> {
         timeout,
         cwd: a.cwd.or(p.cwd),
         tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        seccomp,
+        learn: a.learn.is_some(),
     })
 }
 
+/// Writes the learned profile, pretty JSON, replacing FILE.
+fn write_profile(
+    path: &std::path::Path,
+    p: &ward_spec::seccomp::LinuxSeccomp,
+) -> ward_runtime::Result<()> {
+    let text = serde_json::to_string_pretty(p)
+        .map_err(|e| ward_runtime::Error::Msg(format!("--learn: encoding the profile: {e}")))?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| ward_runtime::Error::Msg(format!("--learn {}: {e}", path.display())))
+}
+
 fn sandbox_main(a: SandboxArgs) -> ExitCode {
-    let (explain, json) = (a.explain, a.json);
+    let (explain, json, learn) = (a.explain, a.json, a.learn.clone());
     let o = match options(a) {
         Ok(o) => o,
         Err(e) => return fail(e),
@@ -213,7 +248,23 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
             flags,
             profile_json: SECCOMP_JSON,
         });
-    let result = sandbox::run(&plan, precompiled);
+    let result = match &learn {
+        None => sandbox::run(&plan, precompiled),
+        Some(path) => sandbox::learn(&plan).and_then(|(r, profile)| {
+            write_profile(path, &profile)?;
+            eprintln!(
+                "ward sandbox: {} syscalls allowed, profile written to {} (use it with --seccomp)",
+                profile
+                    .syscalls
+                    .iter()
+                    .flat_map(|s| &s.names)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                path.display()
+            );
+            Ok(r)
+        }),
+    };
     let mut notes = plan.notes.clone();
     let code = match &result {
         Ok(r) => {

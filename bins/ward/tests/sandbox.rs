@@ -928,3 +928,133 @@ fn command_runs_inside_its_cgroup_and_cgroup_namespace() {
         );
     }
 }
+
+// --learn records what the command does (SCMP_ACT_NOTIFY + CONTINUE) and
+// writes a minimal profile; with --seccomp that profile runs the same
+// command and denies a syscall the learned one did not make.
+fn learn_then_enforce(mode: Mode) {
+    if skip(mode) {
+        return;
+    }
+    let bb = "/usr/bin/busybox";
+    if !Path::new(bb).exists() {
+        println!("SKIP: {bb} is not installed");
+        return;
+    }
+    let dir = scratch(mode);
+    let file = dir.join("learned.json");
+    let f = file.to_str().expect("utf-8 path");
+    let o = run(mode, &["sandbox", "--learn", f, "--", bb, "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("profile written"))
+            .expect("JSON");
+    assert_eq!(p["defaultAction"], "SCMP_ACT_ERRNO", "{p}");
+    let names: Vec<String> = p["syscalls"]
+        .as_array()
+        .expect("syscalls")
+        .iter()
+        .flat_map(|r| r["names"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    for want in ["execve", "exit_group"] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} not learned: {names:?}"
+        );
+    }
+    for never in ["mkdir", "mkdirat", "mount", "ptrace"] {
+        assert!(
+            !names.iter().any(|n| n == never),
+            "{never} learned: {names:?}"
+        );
+    }
+    // The learned command runs under its profile...
+    let o = run(mode, &["sandbox", "--seccomp", f, "--", bb, "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // ...a syscall it did not make is denied (mkdir works without it).
+    let (code, _, err) = sh(mode, &[], &format!("{bb} mkdir /tmp/learned-ok"));
+    assert_eq!(code, 0, "{err}");
+    let o = run(
+        mode,
+        &[
+            "sandbox",
+            "--seccomp",
+            f,
+            "--",
+            bb,
+            "mkdir",
+            "/tmp/learned-denied",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("Operation not permitted"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn learn_then_enforce_root() {
+    learn_then_enforce(Mode::Root);
+}
+
+#[test]
+fn learn_then_enforce_nobody() {
+    learn_then_enforce(Mode::Nobody);
+}
+
+#[test]
+fn seccomp_flag_refuses_bad_profiles() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let dir = scratch(Mode::Root);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "not json").expect("write");
+    let notify = dir.join("notify.json");
+    std::fs::write(
+        &notify,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#,
+    )
+    .expect("write");
+    for (file, says) in [
+        (&bad, "not an OCI seccomp profile"),
+        (&notify, "SCMP_ACT_NOTIFY"),
+        (&dir.join("missing.json"), "--seccomp"),
+    ] {
+        let o = run(
+            Mode::Root,
+            &[
+                "sandbox",
+                "--seccomp",
+                file.to_str().expect("utf-8"),
+                "--",
+                "true",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(125), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(says), "{}", text(&o.stderr));
+    }
+    let o = run(
+        Mode::Root,
+        &[
+            "sandbox",
+            "--seccomp",
+            notify.to_str().expect("utf-8"),
+            "--learn",
+            "/dev/null",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(125), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--learn and --seccomp"),
+        "{}",
+        text(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -964,7 +964,8 @@ pub struct Ephemeral {
 /// the process's stdio (a terminal is proxied when `process.terminal`).
 /// `extras` are the sandbox-only layers (`ward sandbox`);
 /// `precompiled_seccomp` is linux.seccomp compiled ahead of time (BPF and
-/// flags), which the caller vouches for. The cgroup uses only the
+/// flags), which the caller vouches for; `on_listener` receives the
+/// listener of a filter with SCMP_ACT_NOTIFY rules. The cgroup uses only the
 /// hierarchies that carry a limit (`cg::open_minimal`): the caller's spec
 /// keeps device nodes out of reach by itself (user namespace, nodev).
 #[allow(clippy::too_many_arguments)]
@@ -977,6 +978,7 @@ pub fn run_ephemeral(
     extras: ward_sandbox::extras::Extras,
     landlock: Option<ward_sandbox::landlock::Rules>,
     precompiled_seccomp: Option<(Vec<u8>, u32)>,
+    on_listener: Option<&mut dyn FnMut(OwnedFd)>,
 ) -> Result<Ephemeral> {
     ward_spec::validate::validate(spec, true)?;
     check_unsupported(spec)?;
@@ -1038,8 +1040,8 @@ pub fn run_ephemeral(
         extras,
     };
     let sfd = foreground::block_signals()?;
-    struct Place<'a>(Option<&'a Cgroup>);
-    impl ParentSide for Place<'_> {
+    struct Place<'a, 'b>(Option<&'a Cgroup>, Option<&'b mut dyn FnMut(OwnedFd)>);
+    impl ParentSide for Place<'_, '_> {
         fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
             match self.0 {
                 Some(c) => c
@@ -1051,8 +1053,20 @@ pub fn run_ephemeral(
         fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
             Ok(())
         }
+        fn seccomp_listener(&mut self, _pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+            match self.1.as_mut() {
+                Some(f) => {
+                    f(listener);
+                    Ok(())
+                }
+                None => Err(ward_sandbox::err(
+                    "seccomp",
+                    "SCMP_ACT_NOTIFY: nothing here answers notifications (remove it from the profile)",
+                )),
+            }
+        }
     }
-    let spawned = ward_sandbox::spawn(&init, None, &mut Place(cgroup.as_ref()))?;
+    let spawned = ward_sandbox::spawn(&init, None, &mut Place(cgroup.as_ref(), on_listener))?;
     drop(init);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),

@@ -602,6 +602,13 @@ fn rules_for<'a>(profile: &'a LinuxSeccomp, name: &str) -> Vec<&'a ward_spec::se
         .collect()
 }
 
+/// The name of native syscall number `nr` (libseccomp's table), if any.
+pub fn syscall_name(nr: i32) -> Option<String> {
+    ScmpSyscall::from_raw_syscall(nr)
+        .get_name_by_arch(ScmpArch::Native)
+        .ok()
+}
+
 /// Whether the profile lets `name` through with no argument condition (as
 /// an unconditional ALLOW/LOG rule or an allowing default action). For
 /// tests and checks of profiles, not a substitute for the filter.
