@@ -17,6 +17,9 @@
 # line "clients: N passed, N failed, N skipped"; exit 1 on any FAIL.
 # Needs root. docs/testing.md ("Engines: Docker, containerd, Podman").
 set -uo pipefail
+# No input is read; a closed stdin (CI) would make `script` (the -t cases)
+# print nothing.
+exec </dev/null
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -32,6 +35,7 @@ CMD_TIMEOUT=${CMD_TIMEOUT:-120}
 IMG=ward-clients-busybox:1
 
 npass=0 nfail=0 nskip=0
+PODMAN=() CLI=() CLI_RUNC=() RUNARGS=() RUNARGS_RUNC=()
 res() { # STATUS CLIENT RUNTIME CASE [DETAIL...]
     local st=$1 cl=$2 rt=$3 c=$4
     shift 4
@@ -123,7 +127,7 @@ cleanup() {
             timeout 30 ctr --address "$T/c/ctd.sock" -n "$tag" c rm "$id" >/dev/null 2>&1
         done
     fi
-    if [ -d "$T/p" ]; then
+    if [ ${#PODMAN[@]} -gt 0 ]; then
         timeout 120 "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
     fi
     # Daemons we started (pid files), then anything still naming our temp dir
