@@ -563,10 +563,21 @@ EOF
         res FAIL podman - image-import "$out"
         return
     fi
+    # The README's containers.conf form: a named runtime in [engine.runtimes].
+    if want containers-conf && [[ " $RUNTIMES " == *" ward "* ]]; then
+        t "${base[@]}" --runtime ward --runtime-flag "audit-log=$T/p/audit-named.log" run --rm --network none --cgroup-parent "/$tag-podman" "$IMG" echo hello-named
+        local rec
+        rec=$(jq -c 'select(.action == "create") | .caller.parent_cmdline[0]' "$T/p/audit-named.log" 2>&1 | tail -1)
+        check podman ward containers-conf-runtime $([ $rc = 0 ] && has "$out" '^hello-named$' && has "$rec" conmon && echo 0 || echo 1) "rc=$rc out=$out; audit create caller: $rec"
+    fi
     local rt
     for rt in $RUNTIMES; do
         case $rt in
-        ward) CLI=("${base[@]}" --runtime "$WARD_OCI") ;;
+        # --runtime-flag: ward-oci's audit log in our dir, not /var/log/ward
+        # (podman's exit-command cleanup does not pass it on: its `delete`
+        # records, and those of the containerd shim, which passes no
+        # arguments, still go to ward's default log).
+        ward) CLI=("${base[@]}" --runtime "$WARD_OCI" --runtime-flag "audit-log=$T/p/audit.log") ;;
         runc) CLI=("${base[@]}" --runtime "$RUNC") ;;
         esac
         PODMAN=("${CLI[@]}")
