@@ -323,7 +323,7 @@ dp_cases() {
                 res FAIL "$CL" "$rt" memory-oom-killed "inspect: $io, with runc: $out"
             fi
         elif [ $orc = 137 ] && has "$out" '^false 137' && [ "$CL" = podman ]; then
-            res SKIP "$CL" "$rt" memory-oom-killed "OOM-killed (exit 137) but podman $(podman --version | cut -d' ' -f3) reports OOMKilled false (conmon writes its oom marker into its cwd, where podman does not look)"
+            res SKIP "$CL" "$rt" memory-oom-killed "OOM-killed (exit 137) but podman $(podman --version | cut -d' ' -f3) reports OOMKilled false (conmon left its oom marker file in the caller's working directory instead)"
         else
             check_cg "$CL" "$rt" memory-oom-killed $([ $orc = 137 ] && has "$out" '^true 137' && echo 0 || echo 1) "run rc=$orc ($oout); inspect: $out"
         fi
