@@ -100,9 +100,18 @@ impl Hierarchy {
         let ready = ctx.path(&format!("hier-{tag}.ready"));
         mkdir(&dir);
         // Mount, signal ready, wait for stop, remove what the attacks left.
+        // A v1 hierarchy outlives its last unmount when a child cgroup
+        // still exists at that moment, and an rmdir'ed child stays listed
+        // until the kernel has released it (asynchronously): so check that
+        // the hierarchy is gone and, if not, mount it again and retry.
         let script = format!(
             "mount -t cgroup -o none,name={name} cgroup {d} || exit 1; touch {r}; \
-             while [ ! -e {s} ]; do sleep 0.05; done; rmdir {d}/x-* 2>/dev/null; umount {d}",
+             while [ ! -e {s} ]; do sleep 0.05; done; \
+             for i in 1 2 3 4 5 6 7 8 9 10; do \
+               rmdir {d}/x-* 2>/dev/null; sleep 0.2; umount {d}; \
+               grep -q ':name={name}:' /proc/self/cgroup || exit 0; \
+               mount -t cgroup -o none,name={name} cgroup {d} || exit 1; \
+             done; exit 1",
             d = dir.display(),
             r = ready.display(),
             s = stop.display()
@@ -128,7 +137,7 @@ impl Hierarchy {
 impl Drop for Hierarchy {
     fn drop(&mut self) {
         write(&self.stop, "");
-        let done = wait_until(Duration::from_secs(5), || {
+        let done = wait_until(Duration::from_secs(10), || {
             matches!(self.helper.try_wait(), Ok(Some(_)))
         });
         if !done {
