@@ -1020,9 +1020,23 @@ fn seccomp_flag_refuses_bad_profiles() {
         r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#,
     )
     .expect("write");
+    let tiocsti = dir.join("tiocsti.json");
+    std::fs::write(
+        &tiocsti,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .expect("write");
+    let compat = dir.join("compat.json");
+    std::fs::write(
+        &compat,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"syscalls":[]}"#,
+    )
+    .expect("write");
     for (file, says) in [
         (&bad, "not an OCI seccomp profile"),
         (&notify, "SCMP_ACT_NOTIFY"),
+        (&tiocsti, "ioctl(TIOCSTI)"),
+        (&compat, "architectures"),
         (&dir.join("missing.json"), "--seccomp"),
     ] {
         let o = run(

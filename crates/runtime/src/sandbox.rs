@@ -643,11 +643,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             "--learn and --seccomp: learn with the default profile, then run with --seccomp FILE",
         )),
         (Some(p), false) => {
-            if p.uses_notify() || p.listener_path.is_some() {
-                return Err(msg(
-                    "--seccomp: SCMP_ACT_NOTIFY and listenerPath are not supported by ward sandbox: remove them from the profile",
-                ));
-            }
+            check_given_profile(p)?;
             add(
                 "seccomp",
                 format!(
@@ -895,6 +891,49 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
         program,
         None,
     )
+}
+
+/// What a `--seccomp` profile must keep from the default one: no
+/// SCMP_ACT_NOTIFY (nothing would answer), the native ABI only (no compat
+/// entry points), and TIOCSTI/TIOCLINUX denied — this host's kernel lets
+/// them type into the caller's terminal (CVE-2017-5226), and the sandbox
+/// shares that terminal when stdio is not proxied.
+fn check_given_profile(p: &LinuxSeccomp) -> Result<()> {
+    if p.uses_notify() || p.listener_path.is_some() {
+        return Err(msg(
+            "--seccomp: SCMP_ACT_NOTIFY and listenerPath are not supported by ward sandbox: remove them from the profile",
+        ));
+    }
+    let native = ward_seccomp::native_arch();
+    if let Some(a) = p.architectures.iter().find(|a| **a != native) {
+        return Err(msg(format!(
+            "--seccomp: architectures lists {a:?}: ward sandbox runs native syscalls only (no 32-bit/compat ABI); remove the other architectures"
+        )));
+    }
+    let f = ward_seccomp::compile(p, &ward_seccomp::CompileOptions::default())
+        .map_err(|e| msg(format!("--seccomp: {e}")))?;
+    for (cmd, name) in [
+        (seccomp::TIOCSTI, "TIOCSTI"),
+        (seccomp::TIOCLINUX, "TIOCLINUX"),
+    ] {
+        let data = ward_seccomp::bpf::SeccompData::new(
+            ward_seccomp::audit_arch(native),
+            libc::SYS_ioctl as i32,
+            [0, cmd, 0, 0, 0, 0],
+        );
+        let ret = f
+            .evaluate(&data)
+            .map_err(|e| msg(format!("--seccomp: evaluating the filter: {e:?}")))?;
+        // Denying actions: KILL_PROCESS (0x8000_0000), KILL_THREAD (0),
+        // TRAP, ERRNO; NOTIFY, TRACE, LOG and ALLOW (0x7fc0_0000 and up)
+        // let the ioctl reach the terminal.
+        if (0x7fc0_0000..0x8000_0000).contains(&ret) {
+            return Err(msg(format!(
+                "--seccomp: the profile allows ioctl({name}), which types into the caller's terminal: deny it (profiles from --learn do; or copy the ioctl rules of `ward sandbox --learn`'s output)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Syscalls the init makes between loading a notify filter and ward

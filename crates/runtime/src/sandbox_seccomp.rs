@@ -7,8 +7,8 @@ use ward_spec::seccomp::{Action, Arg, LinuxSeccomp, Syscall};
 
 /// ioctls that push input into a terminal (TIOCSTI: CVE-2017-5226 and its
 /// siblings) or copy/paste on a virtual console (TIOCLINUX).
-const TIOCSTI: u64 = 0x5412;
-const TIOCLINUX: u64 = 0x541C;
+pub const TIOCSTI: u64 = 0x5412;
+pub const TIOCLINUX: u64 = 0x541C;
 
 /// ward's default seccomp profile without TIOCSTI and TIOCLINUX.
 ///
