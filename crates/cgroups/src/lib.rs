@@ -57,12 +57,14 @@
 //! its own cgroup2 directory (processes are added there too), which gives
 //! `cgroup.kill`, and `unified` keys for controllers that live only there.
 //!
-//! `systemd: true` is refused with an explanation (the systemd driver is not
-//! implemented; cgroupfs is used by default).
+//! `systemd: true` (`--systemd-cgroup`): a transient scope unit made over
+//! D-Bus, then the cgroupfs driver in the scope's directory (`systemd.rs`);
+//! without a reachable systemd it is an error naming `--systemd-cgroup`.
 
 #![forbid(unsafe_code)]
 
 mod convert;
+mod dbus;
 mod devices;
 mod error;
 mod fsutil;
@@ -70,6 +72,7 @@ mod manager;
 mod mounts;
 mod path;
 mod stats;
+mod systemd;
 mod v1;
 mod v2;
 
@@ -90,6 +93,7 @@ pub use path::DEFAULT_PARENT;
 pub use stats::{
     Blkio, BlkioEntry, Cpu, CpuUsage, Hugetlb, Memory, MemoryEntry, Pids, Stats, Throttling,
 };
+pub use systemd::{cpuset_mask, expand_slice, parse_scope, resource_properties, ScopeName};
 
 /// What the runtime knows about the container's cgroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +133,18 @@ pub struct CgroupState {
     /// Only the hierarchies carrying a limit are managed ([`open_minimal`]).
     #[serde(default)]
     pub minimal: bool,
+    /// The systemd driver's unit (`--systemd-cgroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systemd: Option<SystemdUnit>,
+}
+
+/// The transient unit of a container made with the systemd driver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemdUnit {
+    /// e.g. `ward-c1.scope`.
+    pub unit: String,
+    /// In the user's systemd instance (rootless), not the system one.
+    pub user: bool,
 }
 
 /// The container's cgroup.
@@ -199,20 +215,11 @@ pub fn systemd_running() -> bool {
 }
 
 /// The manager for a container. Resolves paths only; nothing is created
-/// until [`Manager::create`].
+/// until [`Manager::create`]. The systemd driver connects to systemd here,
+/// so a missing systemd is an error before anything exists.
 pub fn open(spec: &CgroupSpec<'_>) -> Result<Box<dyn Manager>> {
-    if spec.systemd {
-        if !systemd_running() {
-            return Err(Error::Systemd(
-                "systemd is not running (/run/systemd/system does not exist): drop --systemd-cgroup to use the cgroupfs driver".into(),
-            ));
-        }
-        return Err(Error::Systemd(
-            "ward does not implement the systemd cgroup driver yet: drop --systemd-cgroup to use the cgroupfs driver".into(),
-        ));
-    }
     let layout = detect()?;
-    Ok(Box::new(FsManager::new(spec, layout)?))
+    open_with_layout(spec, layout)
 }
 
 /// Like [`open`] with a given layout instead of the detected one. On a
@@ -221,7 +228,7 @@ pub fn open(spec: &CgroupSpec<'_>) -> Result<Box<dyn Manager>> {
 /// v2 code on hybrid hosts.
 pub fn open_with_layout(spec: &CgroupSpec<'_>, layout: Layout) -> Result<Box<dyn Manager>> {
     if spec.systemd {
-        return open(spec);
+        return Ok(Box::new(systemd::SystemdManager::new(spec, layout)?));
     }
     Ok(Box::new(FsManager::new(spec, layout)?))
 }
@@ -240,5 +247,8 @@ pub fn open_minimal(spec: &CgroupSpec<'_>, r: &LinuxResources) -> Result<Box<dyn
 
 /// Rebuilds the manager of an existing container from its saved state.
 pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>> {
+    if let Some(unit) = &state.systemd {
+        return Ok(Box::new(systemd::SystemdManager::restore(state, unit)?));
+    }
     Ok(Box::new(FsManager::restore(state)?))
 }

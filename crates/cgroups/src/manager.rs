@@ -339,6 +339,36 @@ impl FsManager {
         Ok(())
     }
 
+    /// Makes the directories that do not exist yet (no check for
+    /// processes: the systemd driver's scope already holds the init).
+    pub(crate) fn create_dirs(&self) -> Result<()> {
+        let mut created = Vec::new();
+        let mut skipped = Vec::new();
+        if let Err(e) = self.create_inner(&mut created, &mut skipped) {
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+            return Err(e);
+        }
+        let mut inner = self.lock();
+        for c in created {
+            if !inner.created.contains(&c) {
+                inner.created.push(c);
+            }
+        }
+        inner.skipped = skipped;
+        inner.created_known = true;
+        Ok(())
+    }
+
+    /// Records `created` as the directories this manager made (the systemd
+    /// driver: systemd makes and removes the scope's own directory).
+    pub(crate) fn mark_created(&self, created: Vec<PathBuf>) {
+        let mut inner = self.lock();
+        inner.created = created;
+        inner.created_known = true;
+    }
+
     fn devices_for(&self, r: &LinuxResources, initial: bool) -> Result<Option<Vec<Rule>>> {
         if !initial && r.devices.is_empty() {
             return Ok(None);
@@ -589,23 +619,7 @@ impl Manager for FsManager {
                 ));
             }
         }
-        let mut created = Vec::new();
-        let mut skipped = Vec::new();
-        if let Err(e) = self.create_inner(&mut created, &mut skipped) {
-            for d in created.iter().rev() {
-                let _ = std::fs::remove_dir(d);
-            }
-            return Err(e);
-        }
-        let mut inner = self.lock();
-        for c in created {
-            if !inner.created.contains(&c) {
-                inner.created.push(c);
-            }
-        }
-        inner.skipped = skipped;
-        inner.created_known = true;
-        Ok(())
+        self.create_dirs()
     }
 
     fn add_pid(&self, pid: i32) -> Result<()> {
@@ -826,6 +840,7 @@ impl Manager for FsManager {
             },
             skipped: inner.skipped.clone(),
             minimal: self.minimal,
+            systemd: None,
         }
     }
 

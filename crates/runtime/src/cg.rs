@@ -203,10 +203,13 @@ impl Cgroup {
         let base = std::path::Path::new("/sys/fs/cgroup");
         let unified = is_cgroup2(base);
         // Rootless: hierarchies without permission were skipped, not created.
-        let skipped = self.mgr.state().skipped;
+        let st = self.mgr.state();
+        // systemd makes the scope's directories when it gets the init's pid,
+        // which is before the init mounts them.
+        let later = st.systemd.is_some();
         self.paths()
             .into_iter()
-            .filter(|p| !skipped.contains(p) && p.is_dir())
+            .filter(|p| !st.skipped.contains(p) && (later || p.is_dir()))
             .filter_map(|p| {
                 let rel = p.strip_prefix(base).ok()?;
                 let name = if unified {

@@ -281,16 +281,6 @@ struct Made {
 fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     let store = Store::new(&g.root);
     state::validate_id(&o.id)?;
-    if g.systemd_cgroup {
-        let why = if Path::new("/run/systemd/system").exists() {
-            "is not supported by ward yet"
-        } else {
-            "needs systemd, which is not running on this host"
-        };
-        return Err(msg(format!(
-            "--systemd-cgroup {why}; use the cgroupfs driver (omit --systemd-cgroup)"
-        )));
-    }
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
     let action = if run { "run" } else { "create" };
     crate::guard::admit(
@@ -316,8 +306,10 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     // Connect before anything is created: a bad socket leaves nothing behind.
     let (console_socket, console_recv) =
         console_sockets(o.console_socket.as_deref(), inner_console)?;
-    let locked = store.create(&o.id)?;
+    // Before the state dir exists: a bad cgroupsPath or an unreachable
+    // systemd (--systemd-cgroup) leaves nothing behind.
     let cgroup = cg::open(&spec, &o.id, g.systemd_cgroup)?;
+    let locked = store.create(&o.id)?;
     let mut cleanup = Cleanup {
         cg: None,
         locked: Some(locked),
