@@ -45,6 +45,9 @@ done
 mkdir -p "$CG"
 echo $$ > "$CG/cgroup.procs"
 exec unshare --pid --fork --mount --cgroup --mount-proc --propagation private sh -c "
+  # A cgroup2 mount rooted at the new namespace's cgroup (the kernel
+  # refuses the same superblock stacked on itself: unmount the old first).
+  umount -l /sys/fs/cgroup 2>/dev/null || true
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
   mount -t tmpfs -o mode=0755 tmpfs /run
   exec env -i container=ward-test SYSTEMD_UNIT_PATH=$D/units PATH=/usr/sbin:/usr/bin:/sbin:/bin \
