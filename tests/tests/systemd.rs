@@ -88,6 +88,7 @@ impl Systemd {
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         let unshare = sd.launcher.id();
+        let mut moved = false;
         loop {
             if let Ok(Some(st)) = sd.launcher.try_wait() {
                 let log = std::fs::read_to_string(ctx.path("systemd.log")).unwrap_or_default();
@@ -108,7 +109,15 @@ impl Systemd {
                     })
                     .unwrap_or(0);
             }
+            if sd.pid != 0 && !moved {
+                // unshare waits in the instance's cgroup: a process there
+                // would keep systemd from enabling controllers below it
+                // (cgroup v2's no-internal-processes rule).
+                let _ = std::fs::write(base.join("cgroup.procs"), unshare.to_string());
+                moved = true;
+            }
             if sd.pid != 0 {
+                let _ = std::fs::create_dir(sd.cgroup.join("runner"));
                 let o = sd.sh("systemctl is-system-running 2>&1 || true");
                 let s = o.stdout.trim();
                 if s == "running" || s == "degraded" {
@@ -123,15 +132,22 @@ impl Systemd {
         }
     }
 
-    /// `nsenter` into the instance's mount, cgroup and pid namespaces.
+    /// `nsenter` into the instance's mount, cgroup and pid namespaces, from
+    /// the cgroup `runner` below the instance's root. As on a systemd host,
+    /// the runtime must live inside the tree systemd manages: systemd cannot
+    /// move a process in from a cgroup outside its cgroup namespace (the
+    /// kernel says ENOENT). The move is made from the host's namespaces,
+    /// before nsenter, for the same reason.
     fn enter(&self, out_dir: &Path) -> Cmd {
-        Cmd::new("/usr/bin/nsenter", out_dir).args([
-            "-t".to_string(),
-            self.pid.to_string(),
-            "-m".into(),
-            "-C".into(),
-            "-p".into(),
-            "--".into(),
+        let procs = self.cgroup.join("runner/cgroup.procs");
+        Cmd::new("/bin/sh", out_dir).args([
+            "-c".to_string(),
+            format!(
+                "echo $$ > {} && exec /usr/bin/nsenter -t {} -m -C -p -- \"$@\"",
+                procs.display(),
+                self.pid
+            ),
+            "enter".into(),
         ])
     }
 
@@ -223,7 +239,13 @@ fn systemd_scope_holds_limits_updates_and_goes_away() {
     }
     b.save().expect("save config");
     let bundle = b.dir.display().to_string();
-    sd.rt(&ctx, &["run", "-d", "--bundle", &bundle, &id]).ok();
+    let o = sd.rt(&ctx, &["run", "-d", "--bundle", &bundle, &id]);
+    if !o.success() {
+        let diag = sd.sh(&format!(
+            "cd /sys/fs/cgroup; grep . cgroup.controllers cgroup.subtree_control system.slice/cgroup.controllers system.slice/cgroup.subtree_control; systemctl show -p TasksAccounting,TasksMax,Delegate,ControlGroup {unit}; systemctl show -p ControlGroup,TasksAccounting system.slice; ls system.slice"
+        ));
+        panic!("run -d failed: {o}\ninstance: {diag}");
+    }
 
     // systemd knows the unit, in the slice we asked for, as a delegate.
     assert_eq!(sd.prop(&unit, "ActiveState"), "active");
