@@ -51,7 +51,12 @@
 //! below the runtime's own cgroup (its parent on v2, like runc); missing or
 //! empty = `/ward/<id>` (rationale in `path.rs`: `create`, `kill` and
 //! `delete` run as different processes and must find the same directory).
-//! `..` is an error naming `linux.cgroupsPath`.
+//! `..` is an error naming `linux.cgroupsPath`. Rootless without a
+//! cgroupsPath: `ward/<id>` relative, i.e. in the subtree delegated to the
+//! user (on v2 the parent of its own cgroup, e.g. user@1000.service's
+//! app.slice); a hierarchy without write access is skipped with a warning,
+//! and limits that need it are an error naming the fix (runc refuses them
+//! too).
 //!
 //! Hybrid hosts: the v1 controllers do the limiting; the container also gets
 //! its own cgroup2 directory (processes are added there too), which gives

@@ -72,7 +72,16 @@ fn is_perm(e: &Error) -> bool {
 impl FsManager {
     /// Resolves the container's directories; touches nothing.
     pub(crate) fn new(spec: &CgroupSpec<'_>, layout: Layout) -> Result<FsManager> {
-        let p = path::parse(spec.cgroups_path, spec.id)?;
+        let mut p = path::parse(spec.cgroups_path, spec.id)?;
+        if spec.rootless && spec.cgroups_path.unwrap_or("").is_empty() {
+            // Rootless: `/ward/<id>` is root's. A user can only use the
+            // subtree delegated to it (systemd's user@.service: owned by the
+            // user), which on v2 holds the caller's own cgroup's parent:
+            // `ward/<id>` relative, like an explicit relative cgroupsPath.
+            // Without delegation the mkdir fails and the hierarchy is
+            // skipped (an error if limits need it).
+            p.absolute = false;
+        }
         let h = Hierarchies::load(layout)?;
         let proc_cg = if p.absolute {
             Vec::new()
@@ -328,11 +337,25 @@ impl FsManager {
                     .unwrap_or_default();
                 let mut warns = Vec::new();
                 let mut dir = mount.clone();
+                // Rootless: the levels above the delegated subtree are
+                // root's (their controllers are on already or not ours).
+                let ours = |d: &Path| {
+                    !self.rootless
+                        || nix::unistd::access(
+                            &d.join("cgroup.subtree_control"),
+                            nix::unistd::AccessFlags::W_OK,
+                        )
+                        .is_ok()
+                };
                 for c in rel.iter().take(rel.len().saturating_sub(1)) {
-                    warns.extend(crate::v2::enable_controllers(&dir));
+                    if ours(&dir) {
+                        warns.extend(crate::v2::enable_controllers(&dir));
+                    }
                     dir.push(c);
                 }
-                warns.extend(crate::v2::enable_controllers(&dir));
+                if ours(&dir) {
+                    warns.extend(crate::v2::enable_controllers(&dir));
+                }
                 self.lock().warnings.extend(warns);
             }
         }
@@ -355,6 +378,14 @@ impl FsManager {
             if !inner.created.contains(&c) {
                 inner.created.push(c);
             }
+        }
+        for d in &skipped {
+            // runc ignores the permission error the same way when no limit
+            // needs the hierarchy; say so rather than stay silent.
+            inner.warnings.push(format!(
+                "rootless: no write access to {}: the container stays in the caller's cgroup there, without limits; delegate a cgroup to this user (systemd: user@.service or Delegate=yes) to use it",
+                d.display()
+            ));
         }
         inner.skipped = skipped;
         inner.created_known = true;
