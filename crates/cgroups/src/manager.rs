@@ -379,12 +379,13 @@ impl FsManager {
                 inner.created.push(c);
             }
         }
-        for d in &skipped {
+        if !skipped.is_empty() {
             // runc ignores the permission error the same way when no limit
-            // needs the hierarchy; say so rather than stay silent.
+            // needs the hierarchy; say so (once) rather than stay silent.
+            let dirs: Vec<String> = skipped.iter().map(|d| d.display().to_string()).collect();
             inner.warnings.push(format!(
                 "rootless: no write access to {}: the container stays in the caller's cgroup there, without limits; delegate a cgroup to this user (systemd: user@.service or Delegate=yes) to use it",
-                d.display()
+                dirs.join(", ")
             ));
         }
         inner.skipped = skipped;
