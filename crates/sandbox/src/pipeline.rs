@@ -250,13 +250,20 @@ fn forward_listener(
 
 /// Whether the cgroup is joined during the init's set-up (see
 /// [`crate::extras::Extras::join_cgroup_during_setup`]): fast path only,
-/// never with cgroup mounts, nor with set-up hooks (their `Go` would be
-/// mistaken for the cgroup's).
+/// never when the config mounts a cgroup filesystem (it shows the cgroup
+/// the init is in at mount time), nor with set-up hooks (their `Go` would
+/// be mistaken for the cgroup's). `init.cgroup_mounts` lists the managed
+/// hierarchies whether or not the config mounts them: the config decides.
 fn late_cgroup_join(init: &InitSpec<'_>, fast: bool) -> bool {
     let setup_hooks = init.spec.hooks.as_ref().is_some_and(|h| {
         !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
     });
-    fast && init.extras.join_cgroup_during_setup && init.cgroup_mounts.is_empty() && !setup_hooks
+    let mounts_cgroupfs = init
+        .spec
+        .mounts
+        .iter()
+        .any(|m| m.kind.as_deref() == Some("cgroup"));
+    fast && init.extras.join_cgroup_during_setup && !mounts_cgroupfs && !setup_hooks
 }
 
 fn died(pid: i32, e: crate::Error) -> crate::Error {
