@@ -168,6 +168,29 @@ impl Ctx {
         self.rt(&["run", "--bundle", &b.dir.display().to_string(), id])
     }
 
+    /// Foreground `run` of a deliberately weakened config (a test's control
+    /// run): with ward-oci, under a policy file that switches `rules` off,
+    /// since ward's default policy would refuse the config before the
+    /// weakness could show (runc and crun have no policy).
+    pub fn run_weakened(&self, b: &Bundle, id: &str, rules: &[&str]) -> Out {
+        Self::save(b);
+        let mut args = Vec::new();
+        if self.rt.kind == Kind::Other {
+            let policy = self.path(&format!("policy-{id}.toml"));
+            let body: String = rules
+                .iter()
+                .map(|r| format!("\"{r}\" = \"off\"\n"))
+                .collect();
+            if let Err(e) = std::fs::write(&policy, format!("[rules]\n{body}")) {
+                panic!("write {}: {e}", policy.display());
+            }
+            args.extend(["--policy".to_string(), policy.display().to_string()]);
+        }
+        args.extend(["run", "--bundle"].map(String::from));
+        args.extend([b.dir.display().to_string(), id.to_string()]);
+        self.rt(&args)
+    }
+
     /// `run` the bundle with `sh -c script`, assert exit 0, return the output.
     #[track_caller]
     pub fn sh(&self, b: &mut Bundle, script: &str) -> Out {

@@ -7,7 +7,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use ward_tests::{ctx, json, skip, Bundle, Ctx, Kind};
+use ward_tests::{ctx, json, skip, Bundle, Ctx};
 
 /// The static probe built by tests/build.rs (see tests/tests/escapes/).
 fn probe() -> std::path::PathBuf {
@@ -123,20 +123,9 @@ fn default_profile_denies_the_new_mount_api_with_mount() {
     // switches that rule off (runc and crun have no policy).
     let id = ctx.id("mntweak");
     let b = mount_bundle(&ctx, false);
-    b.save().expect("save config.json");
-    let mut args = Vec::new();
-    if ctx.rt.kind == Kind::Other {
-        let policy = ctx.path("weak-policy.toml");
-        std::fs::write(
-            &policy,
-            "[rules]\n\"seccomp.unconfined-sys-admin\" = \"off\"\n",
-        )
-        .expect("write policy");
-        args.extend(["--policy".to_string(), policy.display().to_string()]);
-    }
-    args.extend(["run", "--bundle"].map(String::from));
-    args.extend([b.dir.display().to_string(), id]);
-    let weak = ctx.rt(&args).ok();
+    let weak = ctx
+        .run_weakened(&b, &id, &["seccomp.unconfined-sys-admin"])
+        .ok();
     if !weak.stdout.contains("/mnt mounted: yes") {
         skip!(
             ctx,

@@ -216,7 +216,8 @@ fn release_agent_cannot_be_set_from_the_container() {
 
     // Weakened: a privileged container (CAP_SYS_ADMIN).
     let b = bundle(&ctx, &weak_h, &out, &weak_payload, &["CAP_SYS_ADMIN"]);
-    let o = run(&ctx, &b, "0492w");
+    // ward's default policy refuses CAP_SYS_ADMIN without seccomp.
+    let o = ctx.run_weakened(&b, &ctx.id("0492w"), &["seccomp.unconfined-sys-admin"]);
     wait_until(Duration::from_secs(2), || weak_pwned.exists());
     let setup = "the same container with CAP_SYS_ADMIN";
     if weak_pwned.exists() {
