@@ -3,7 +3,7 @@
 # /bin/true. Prints both medians and the ratio of medians.
 #   scripts/bench-sandbox.sh [RUNS] [ROUNDS]   (default 200 runs, 5 rounds)
 #   WARD=/path/to/ward ...   uses that binary instead of building one, e.g.
-#   as an unprivileged user: cp target/release/ward /tmp/w && \
+#   as an unprivileged user: cp "$(scripts/build-release.sh)/ward" /tmp/w && \
 #     WARD=/tmp/w setpriv --reuid 65534 --regid 65534 --clear-groups \
 #     bash scripts/bench-sandbox.sh
 # The runs of each command are split into ROUNDS hyperfine rounds whose
@@ -16,9 +16,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-200}
 ROUNDS=${2:-5}
 if [ -z "${WARD:-}" ]; then
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-  cargo build --release -q -p ward
-  WARD=$CARGO_TARGET_DIR/release/ward
+  WARD=$(scripts/build-release.sh)/ward   # static-pie release build
 fi
 for t in hyperfine bwrap python3; do
   command -v $t >/dev/null || { echo "bench-sandbox: $t is not installed" >&2; exit 1; }

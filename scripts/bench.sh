@@ -5,7 +5,8 @@
 #   scripts/bench.sh [hyperfine options...]      (needs root)
 #
 # Environment:
-#   WARD_OCI     ward-oci binary (default: ./target/release/ward-oci)
+#   WARD_OCI     ward-oci binary (default: the static release build of
+#                scripts/build-release.sh, built here)
 #   RUNC, CRUN   runc/crun binaries (default: from PATH)
 #   BENCH_RUNS   runs per runtime (default 50), BENCH_WARMUP (default 5)
 #   BENCH_JSON   also keep hyperfine's JSON export at this path
@@ -24,7 +25,11 @@ repo=$(cd "$here/.." && pwd)
 command -v hyperfine >/dev/null || { echo "$0: hyperfine not installed (apt-get install hyperfine)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "$0: jq not installed" >&2; exit 1; }
 
-ward=${WARD_OCI:-$repo/target/release/ward-oci}
+if [ -n "${WARD_OCI:-}" ]; then
+    ward=$WARD_OCI
+else
+    ward=$("$here/build-release.sh")/ward-oci
+fi
 runc=${RUNC:-$(command -v runc || true)}
 crun=${CRUN:-$(command -v crun || true)}
 runs=${BENCH_RUNS:-50}
@@ -60,7 +65,7 @@ add() { # name binary
 if [ -x "$ward" ]; then
     add ward "$ward"
 else
-    echo "NOTE: ward-oci not found at $ward (build it: cargo build --release -p ward-oci, or set WARD_OCI);"
+    echo "NOTE: ward-oci not found at $ward (build it: scripts/build-release.sh, or set WARD_OCI);"
     echo "      benchmarking runc vs crun only."
 fi
 add runc "$runc"
