@@ -114,10 +114,9 @@ fn rootless_user_gets_its_container_cgroup_in_the_delegated_subtree() {
     let cfg = b.config_path();
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cfg).expect("config")).expect("json");
-    // The init itself forks (ward's rootless `exec` cannot join the pid
-    // namespace yet: see docs/testing.md), then waits to be inspected.
-    // It waits for /tmp/go (so its cgroup can be read first) and records
-    // each fork before trying it: busybox sh exits when a fork fails.
+    // The init forks the loop itself once /tmp/go exists (so that its
+    // cgroup can be read first), recording each fork before trying it:
+    // busybox sh exits when a fork fails.
     let fork = "while [ ! -e /tmp/go ]; do sleep 0.1; done; i=0; while [ $i -lt 30 ]; do echo $i > /tmp/forks; sleep 60 & i=$((i+1)); done; echo spawned $i > /tmp/forks; sleep 60";
     v["process"]["args"] = serde_json::json!(["sh", "-c", fork]);
     // /tmp of the rootfs itself, so the test can read the result.
@@ -136,6 +135,23 @@ fn rootless_user_gets_its_container_cgroup_in_the_delegated_subtree() {
     let state: serde_json::Value =
         serde_json::from_str(&as_user(&["state", &id]).ok().stdout).expect("state");
     let pid = state["pid"].as_i64().unwrap_or(0);
+    // Rootless `exec` joins the container's user and pid namespaces: the
+    // process is root inside (uid 1000 mapped), sees the init as pid 1,
+    // and lands in the container's cgroup.
+    let ex = as_user(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "id -u; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep '^0::' /proc/self/cgroup",
+    ])
+    .ok();
+    let mut lines = ex.stdout.lines();
+    assert_eq!(lines.next(), Some("0"), "exec: {ex}");
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("sh -c while")),
+        "exec does not see the init as pid 1: {ex}"
+    );
     let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
     let v2 = cg
         .lines()

@@ -651,15 +651,28 @@ fn differing_namespaces(pid: i32) -> u64 {
 /// its first instruction, so processes already in the container cannot
 /// ptrace it or open its /proc/PID/exe or fds before it execs.
 pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawned> {
-    let flags = differing_namespaces(e.init_pid);
+    let mut flags = differing_namespaces(e.init_pid);
     let pid_flag = NamespaceType::Pid.clone_flag();
+    let user_flag = NamespaceType::User.clone_flag();
     if flags & pid_flag != 0 {
-        // A pid namespace is joined by our children: do it here, before the clone.
-        ward_sys::process::setns_pidfd(e.init_pidfd, pid_flag as i32)
+        // A pid namespace is joined by our children: do it here, before the
+        // clone. Rootless: the container's user namespace owns its pid
+        // namespace and we hold no capability there, so join both in one
+        // setns through the pidfd (the kernel switches credentials first),
+        // as nsenter does. Root keeps its host credentials (it needs them
+        // for the cgroup join; the child joins the user namespace).
+        let rootless_user = !nix::unistd::geteuid().is_root() && flags & user_flag != 0;
+        let join = if rootless_user {
+            pid_flag | user_flag
+        } else {
+            pid_flag
+        };
+        ward_sys::process::setns_pidfd(e.init_pidfd, join as i32)
             .layer("namespaces", || "joining the pid namespace".into())?;
+        flags &= !join;
     }
     let (pid, pidfd, parent_end) = fork_into(0, None, "creating the exec process", |ch| {
-        exec_child(e, flags & !pid_flag, ch)
+        exec_child(e, flags, ch)
     })?;
     let mut guard = KillGuard { pid, armed: true };
     parent.place(pid)?;
