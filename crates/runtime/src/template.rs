@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use ward_spec::seccomp::{Action, Arch, Flag, Operator};
 
-/// Docker's default masked paths (../shared/reference/docker-masked-paths.txt).
+/// Docker's default masked paths (testdata/reference/docker-masked-paths.txt).
 /// Plus /sys/kernel/security (LSM policy interfaces).
 pub const MASKED_PATHS: [&str; 13] = [
     "/proc/acpi",

@@ -376,7 +376,7 @@ fn unlisted_clone3_gets_enosys_under_an_errno_default() {
 
 fn reference(file: &str) -> Option<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference")
+        .join("../../testdata/reference")
         .join(file);
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(s),
@@ -769,5 +769,30 @@ fn every_architecture_compiles_or_is_refused_by_name() {
             .max(nr("write", arch));
         assert_eq!(decide_nr(&f, arch, max + 1), errno(libc::ENOSYS), "{arch}");
         assert_eq!(decide(&f, arch, "read", [0; 6]), ALLOW, "{arch}");
+    }
+}
+
+/// testdata/reference is a copy of the project's shared/reference (see its
+/// README): when that directory is next to the repository, they must agree.
+#[test]
+fn reference_copies_match_the_shared_reference() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = here.join("../../../shared/reference");
+    if !shared.is_dir() {
+        println!("SKIP: {} not found (nothing to compare)", shared.display());
+        return;
+    }
+    for file in [
+        "docker-default-seccomp.json",
+        "docker-default-capabilities.txt",
+        "docker-masked-paths.txt",
+        "docker-readonly-paths.txt",
+    ] {
+        let ours = std::fs::read(here.join("../../testdata/reference").join(file));
+        let theirs = std::fs::read(shared.join(file));
+        assert!(
+            matches!((&ours, &theirs), (Ok(a), Ok(b)) if a == b),
+            "testdata/reference/{file} differs from shared/reference/{file}: copy it again"
+        );
     }
 }

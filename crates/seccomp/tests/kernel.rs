@@ -19,7 +19,7 @@ fn busybox() -> bool {
 
 fn docker_profile() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/docker-default-seccomp.json");
+        .join("../../testdata/reference/docker-default-seccomp.json");
     if p.exists() {
         Some(p)
     } else {

@@ -46,7 +46,7 @@ pub const NAMES: [&str; 41] = [
 ];
 
 /// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`,
-/// ../shared/reference/docker-default-capabilities.txt): the seccomp
+/// testdata/reference/docker-default-capabilities.txt): the seccomp
 /// profile conversion and the policy's capability allowlist both use it.
 pub const DOCKER_DEFAULT: [&str; 14] = [
     "CAP_CHOWN",

@@ -129,7 +129,7 @@ fn capability_numbers() {
 fn docker_default_capabilities_match_the_reference() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/docker-default-capabilities.txt"
+        "/../../testdata/reference/docker-default-capabilities.txt"
     );
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("SKIP: {path} not found");

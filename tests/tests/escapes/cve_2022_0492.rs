@@ -38,7 +38,7 @@ use ward_tests::{ctx, say, skip, Bundle, Ctx};
 
 use crate::common::*;
 
-/// Docker's default capabilities (../shared/reference/docker-default-capabilities.txt).
+/// Docker's default capabilities (testdata/reference/docker-default-capabilities.txt).
 const DOCKER_CAPS: &[&str] = &[
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
