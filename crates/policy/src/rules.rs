@@ -437,29 +437,6 @@ const MUST_MASK: [&str; 5] = [
 ];
 const MUST_READONLY: [&str; 2] = ["/proc/sys", "/proc/sysrq-trigger"];
 
-/// Namespaced sysctls (runc's validator): name -> namespace that must be new.
-fn sysctl_namespace(key: &str) -> Option<NamespaceType> {
-    const IPC: [&str; 8] = [
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    ];
-    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
-        Some(NamespaceType::Ipc)
-    } else if key.starts_with("net.") {
-        Some(NamespaceType::Network)
-    } else if key == "kernel.hostname" || key == "kernel.domainname" {
-        Some(NamespaceType::Uts)
-    } else {
-        None
-    }
-}
-
 /// What the rules need to know of the host and of the policy's lists. The
 /// runtime fills it in (the engine itself makes no syscalls).
 #[derive(Debug, Clone, Default)]
@@ -854,7 +831,7 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
             if ctx.allow_sysctls.iter().any(|a| a == key) {
                 continue;
             }
-            match sysctl_namespace(key) {
+            match ward_spec::validate::sysctl_namespace(key) {
                 None => hit(
                     &mut out,
                     "sysctl.unsafe",

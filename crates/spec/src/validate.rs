@@ -310,6 +310,29 @@ fn validate_sysctl(key: &str, spec: &Spec) -> Result<(), Error> {
         return Err(invalid(field, "is not a valid sysctl name"));
     }
     let own = |kind: NamespaceType| spec.namespace(kind).is_some_and(|n| n.path.is_none());
+    let (needed, ok) = match sysctl_namespace(key) {
+        Some(NamespaceType::Ipc) => ("ipc", own(NamespaceType::Ipc)),
+        Some(NamespaceType::Network) => ("network", spec.has_namespace(NamespaceType::Network)),
+        Some(NamespaceType::Uts) => ("uts", own(NamespaceType::Uts)),
+        _ => {
+            return Err(invalid(
+                field,
+                "is not namespaced: setting it would change the host; remove it",
+            ))
+        }
+    };
+    if !ok {
+        return Err(invalid(
+            field,
+            format!("needs the container's own {needed} namespace"),
+        ));
+    }
+    Ok(())
+}
+
+/// The namespace that isolates sysctl `key` (runc's validator's list), or
+/// None when the kernel does not namespace it (setting it changes the host).
+pub fn sysctl_namespace(key: &str) -> Option<NamespaceType> {
     const IPC: [&str; 8] = [
         "kernel.msgmax",
         "kernel.msgmnb",
@@ -320,25 +343,15 @@ fn validate_sysctl(key: &str, spec: &Spec) -> Result<(), Error> {
         "kernel.shmmni",
         "kernel.shm_rmid_forced",
     ];
-    let (needed, ok) = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
-        ("ipc", own(NamespaceType::Ipc))
+    if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        Some(NamespaceType::Ipc)
     } else if key.starts_with("net.") {
-        ("network", spec.has_namespace(NamespaceType::Network))
-    } else if key == "kernel.domainname" || key == "kernel.hostname" {
-        ("uts", own(NamespaceType::Uts))
+        Some(NamespaceType::Network)
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        Some(NamespaceType::Uts)
     } else {
-        return Err(invalid(
-            field,
-            "is not namespaced: setting it would change the host; remove it",
-        ));
-    };
-    if !ok {
-        return Err(invalid(
-            field,
-            format!("needs the container's own {needed} namespace"),
-        ));
+        None
     }
-    Ok(())
 }
 
 fn validate_hooks(spec: &Spec) -> Result<(), Error> {
