@@ -38,23 +38,9 @@ use ward_tests::{ctx, say, skip, Bundle, Ctx};
 
 use crate::common::*;
 
-/// Docker's default capabilities (testdata/reference/docker-default-capabilities.txt).
-const DOCKER_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+/// Docker's default capabilities (checked against
+/// testdata/reference/docker-default-capabilities.txt by ward-spec).
+const DOCKER_CAPS: &[&str] = &ward_spec::caps::DOCKER_DEFAULT;
 
 /// The attacker: mount the hierarchy by name (needs CAP_SYS_ADMIN), try
 /// any release_agent under /sys/fs/cgroup, then the user-namespace route
