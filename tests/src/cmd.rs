@@ -171,7 +171,19 @@ impl Cmd {
             }
         }
         c.stdout(fo).stderr(fe);
-        let child = c.spawn().map_err(|e| format!("spawn `{cmdline}`: {e}"))?;
+        // ETXTBSY: a binary the test has just copied (a runtime or tool
+        // copy) is still open for writing in a child that another test
+        // thread forked meanwhile and that has not exec'd yet. Transient.
+        let mut tries = 0;
+        let child = loop {
+            match c.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r.map_err(|e| format!("spawn `{cmdline}`: {e}"))?,
+            }
+        };
         Ok(Running {
             child: Some(child),
             cmdline,
