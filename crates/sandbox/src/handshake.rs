@@ -74,7 +74,7 @@ impl Channel {
 
     /// Receives one message and the fd that came with it, if any.
     pub fn recv_with_fd<T: DeserializeOwned>(&self) -> Result<Option<(T, Option<OwnedFd>)>> {
-        let (bytes, mut fds) = ward_sys::socket::recv_with_fds(self.fd.as_fd(), 64 * 1024)
+        let (bytes, mut fds) = ward_sys::socket::recv_packet_with_fds(self.fd.as_fd(), 64 * 1024)
             .layer("handshake", || "receiving from the other side".into())?;
         if bytes.is_empty() {
             return Ok(None);

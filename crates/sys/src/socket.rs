@@ -46,7 +46,36 @@ pub fn recv_fd(sock: BorrowedFd<'_>) -> io::Result<(OwnedFd, Vec<u8>)> {
 /// Receives one message and every fd that came with it (close-on-exec).
 /// Returns empty bytes and no fds when the peer closed the socket.
 pub fn recv_with_fds(sock: BorrowedFd<'_>, max: usize) -> io::Result<(Vec<u8>, Vec<OwnedFd>)> {
-    let mut buf = vec![0u8; max];
+    recv_into_with_fds(sock, vec![0u8; max])
+}
+
+/// [`recv_with_fds`] for a packet socket (SOCK_SEQPACKET): the buffer has
+/// the size of the next message (at most `max` bytes), read first with
+/// MSG_PEEK|MSG_TRUNC. A buffer of `max` bytes would be zeroed page by page
+/// for messages of a few dozen bytes; 0 means the peer closed (the
+/// protocol must not send empty messages).
+pub fn recv_packet_with_fds(
+    sock: BorrowedFd<'_>,
+    max: usize,
+) -> io::Result<(Vec<u8>, Vec<OwnedFd>)> {
+    let len = loop {
+        match nix::sys::socket::recv(
+            sock.as_raw_fd(),
+            &mut [],
+            MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(n) => break n,
+        }
+    };
+    recv_into_with_fds(sock, vec![0u8; len.clamp(1, max.max(1))])
+}
+
+fn recv_into_with_fds(
+    sock: BorrowedFd<'_>,
+    mut buf: Vec<u8>,
+) -> io::Result<(Vec<u8>, Vec<OwnedFd>)> {
     let mut received = Vec::new();
     let n = loop {
         let mut iov = [IoSliceMut::new(&mut buf)];
