@@ -801,6 +801,123 @@ fn sandbox_cgroups(pid: u32) -> Vec<PathBuf> {
     out
 }
 
+/// The pid of the cleanup process of the `ward` with pid `pid`: the child
+/// named ward-cleanup (forked once the command runs).
+fn cleaner_of(pid: u32) -> i32 {
+    let t = Instant::now();
+    loop {
+        let kids =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let found = kids.split_whitespace().find(|k| {
+            std::fs::read_to_string(format!("/proc/{k}/comm"))
+                .is_ok_and(|c| c.trim() == "ward-cleanup")
+        });
+        if let Some(k) = found {
+            return k.parse().expect("a pid");
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "ward {pid} has no ward-cleanup child: {kids}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (10 s at most) until none of `dirs` exists.
+fn wait_removed(dirs: &[PathBuf], what: &str) {
+    let t = Instant::now();
+    while dirs.iter().any(|d| d.exists()) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{what}: {dirs:?} still there"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// `ward` returns as soon as the reaper reports the command's exit; its
+// cleanup process removes the cgroup once the sandbox is gone. By then no
+// process of the sandbox may still run: a background writer stops when
+// `ward` returns, and the cgroup goes away without another run.
+#[test]
+fn nothing_of_the_sandbox_runs_after_ward_returns() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let dir = scratch(Mode::Root);
+    let file = dir.join("log");
+    let mut child = ward(Mode::Root)
+        .args([
+            "sandbox",
+            "--rw",
+            dir.to_str().expect("utf-8"),
+            "--",
+            "sh",
+            "-c",
+            &format!(
+                "(while :; do echo x >> {f}; done) & while [ ! -s {f} ]; do :; done; exit 7",
+                f = file.display()
+            ),
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ward");
+    let pid = child.id();
+    let st = child.wait().expect("ward");
+    assert_eq!(st.code(), Some(7));
+    let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let at_return = size();
+    assert!(at_return > 0, "the background writer never wrote");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        size(),
+        at_return,
+        "a sandboxed process kept writing after ward returned"
+    );
+    wait_removed(&sandbox_cgroups(pid), "the cgroup of a finished sandbox");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// A `ward` killed by SIGKILL: its cleanup process still removes the cgroup
+// (as soon as the sandbox, which dies with `ward`, is gone).
+#[test]
+fn cgroup_of_a_killed_ward_is_removed_by_its_cleanup_process() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let marker = format!("6{}", std::process::id());
+    let mut w = ward(Mode::Root)
+        .args(["sandbox", "--", "sleep", &marker])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ward");
+    wait_for_process(&marker, true);
+    let dirs = sandbox_cgroups(w.id());
+    if dirs.is_empty() {
+        let _ = w.kill();
+        let _ = w.wait();
+        println!("SKIP: ward sandbox made no cgroup on this host");
+        return;
+    }
+    let cleaner = cleaner_of(w.id());
+    w.kill().expect("SIGKILL ward");
+    let _ = w.wait();
+    wait_for_process(&marker, false);
+    // Well before the 2 s after which the next run would sweep them.
+    let t = Instant::now();
+    wait_removed(&dirs, "the cgroup of a killed ward");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    let t = Instant::now();
+    while std::path::Path::new(&format!("/proc/{cleaner}")).exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "ward-cleanup {cleaner} stays"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn procs_in(dirs: &[PathBuf]) -> usize {
     dirs.iter()
         .map(|d| {
@@ -811,9 +928,10 @@ fn procs_in(dirs: &[PathBuf]) -> usize {
         .sum()
 }
 
-// SIGKILL cannot be caught: a killed `ward` leaves its cgroup directories.
-// The next `ward sandbox` removes them (empty, owner dead, older than 2 s),
-// and leaves a running sandbox's cgroup alone.
+// SIGKILL cannot be caught: a killed `ward` leaves its cgroup directories
+// to its cleanup process; when that one is killed too (a whole process
+// group, the OOM killer), the next `ward sandbox` removes them (empty,
+// owner dead, older than 2 s), and leaves a running sandbox's cgroup alone.
 #[test]
 fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
     if skip(Mode::Root) {
@@ -846,6 +964,12 @@ fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
     let live_dirs = sandbox_cgroups(live.id());
     assert!(!live_dirs.is_empty());
 
+    let cleaner = cleaner_of(killed.id());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(cleaner),
+        nix::sys::signal::SIGKILL,
+    )
+    .expect("SIGKILL the cleanup process");
     killed.kill().expect("SIGKILL ward");
     let _ = killed.wait();
     wait_for_process(&marker, false);

@@ -223,6 +223,12 @@ impl Cgroup {
     }
 }
 
+/// Whether /sys/fs/cgroup is a pure cgroup v2 host (one statfs; no
+/// mountinfo parsing).
+pub fn unified_hierarchy() -> bool {
+    is_cgroup2(std::path::Path::new("/sys/fs/cgroup"))
+}
+
 fn is_cgroup2(path: &std::path::Path) -> bool {
     nix::sys::statfs::statfs(path)
         .map(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)

@@ -543,6 +543,7 @@ pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> 
         made.spawned.pidfd.as_fd(),
         &sfd,
         made.console.as_ref(),
+        None,
     )?;
     if !keep {
         let store = Store::new(&g.root);
@@ -926,7 +927,13 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     }
     match sfd {
         None => Ok(0),
-        Some(sfd) => foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref()),
+        Some(sfd) => foreground::wait(
+            spawned.pid,
+            spawned.pidfd.as_fd(),
+            &sfd,
+            console.as_ref(),
+            None,
+        ),
     }
 }
 
@@ -985,48 +992,37 @@ pub fn run_ephemeral(
     };
     let process = spec.process.clone().unwrap_or_default();
     let mut report = Ephemeral::default();
-    let opened = cg::open_minimal(spec, id).inspect(|c| {
-        // A `ward` killed by SIGKILL could not remove its cgroup: the next
-        // run does (empty ones of dead owners only).
-        c.remove_stale_ephemeral();
-    });
-    let cgroup = match opened.and_then(|c| c.create(spec).map(|()| c)) {
-        Ok(c) => match c.apply(spec) {
-            Ok(()) => Some(c),
-            Err(e) => {
-                let _ = c.destroy();
-                if cgroups == CgroupPolicy::Required {
-                    return Err(e);
-                }
-                report.notes.push(format!("cgroup limits not applied: {e}"));
-                None
-            }
-        },
-        Err(e) if cgroups == CgroupPolicy::BestEffort => {
-            report.notes.push(format!("no cgroup: {e}"));
-            None
-        }
-        Err(e) => return Err(e),
+    let mut extras = extras;
+    // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup as it
+    // is born, so the cgroup is made first. A write to cgroup.procs instead
+    // takes the global threadgroup lock for writing, which can wait for an
+    // RCU grace period. Elsewhere (v1, hybrid) the cgroup is made, limited
+    // and joined while the init sets up its mounts (`join_cgroup_during_setup`,
+    // which a spec that mounts a cgroupfs cannot have): its ~0.2 ms of
+    // mkdir and writes are off the critical path.
+    let mounts_cgroupfs = spec
+        .mounts
+        .iter()
+        .any(|m| m.kind.as_deref() == Some("cgroup"));
+    let during_setup =
+        extras.join_cgroup_during_setup && !mounts_cgroupfs && !cg::unified_hierarchy();
+    let mut cgroup = EphemeralCgroup {
+        cg: None,
+        remove_here: true,
     };
-    let cleanup = Cleanup {
-        cg: cgroup.as_ref(),
-        locked: None,
-    };
+    if !during_setup {
+        cgroup.cg = make_ephemeral_cgroup(spec, id, cgroups, &mut report.notes)?;
+    }
     let (console_socket, console_recv) = console_sockets(None, process.terminal)?;
     let host_proc = host_proc()?;
-    // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup as it
-    // is born. A write to cgroup.procs instead takes the global threadgroup
-    // lock for writing, which waits for an RCU grace period (measured: 7-17
-    // ms for a single run on this 2-core VM; cheap only when runs follow each
-    // other closely, as in a benchmark loop). Nothing to join later then.
-    let v2_dir = match &cgroup {
+    let v2_dir = match &cgroup.cg {
         Some(c) => c.v2_dir()?,
         None => None,
     };
-    let mut extras = extras;
     if v2_dir.is_some() {
         extras.join_cgroup_during_setup = false;
     }
+    let reaper = extras.reaper.is_some();
     let init = InitSpec {
         id,
         spec,
@@ -1036,7 +1032,7 @@ pub fn run_ephemeral(
         console_socket,
         start: StartSignal::Socket,
         preserve_fds: 0,
-        cgroup_mounts: cgroup.as_ref().map(|c| c.mounts()).unwrap_or_default(),
+        cgroup_mounts: cgroup.cg.as_ref().map(|c| c.mounts()).unwrap_or_default(),
         no_pivot: false,
         no_new_keyring: false,
         seccomp,
@@ -1045,39 +1041,16 @@ pub fn run_ephemeral(
         extras,
     };
     let sfd = foreground::block_signals()?;
-    /// The cgroup to join (None: no cgroup, or cloned into it already).
-    struct Place<'a, 'b>(Option<&'a Cgroup>, Option<&'b mut dyn FnMut(OwnedFd)>);
-    impl ParentSide for Place<'_, '_> {
-        fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
-            match self.0 {
-                Some(c) => c
-                    .add(pid)
-                    .map_err(|e| ward_sandbox::err("cgroups", e.to_string())),
-                None => Ok(()),
-            }
-        }
-        fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
-            Ok(())
-        }
-        fn seccomp_listener(&mut self, _pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
-            match self.1.as_mut() {
-                Some(f) => {
-                    f(listener);
-                    Ok(())
-                }
-                None => Err(ward_sandbox::err(
-                    "seccomp",
-                    "SCMP_ACT_NOTIFY: nothing here answers notifications (remove it from the profile)",
-                )),
-            }
-        }
-    }
-    let join = cgroup.as_ref().filter(|_| v2_dir.is_none());
-    let spawned = ward_sandbox::spawn(
-        &init,
-        v2_dir.as_ref().map(|d| d.as_fd()),
-        &mut Place(join, on_listener),
-    )?;
+    let learning = on_listener.is_some();
+    let mut place = Place {
+        cgroup: &mut cgroup,
+        // None: no cgroup, or cloned into it already.
+        join: v2_dir.is_none(),
+        make: during_setup.then_some((spec, id, cgroups)),
+        notes: &mut report.notes,
+        on_listener,
+    };
+    let spawned = ward_sandbox::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut place)?;
     drop(init);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),
@@ -1086,9 +1059,147 @@ pub fn run_ephemeral(
     spawned
         .channel
         .send(&ward_sandbox::handshake::ToChild::Start)?;
-    report.exit_code =
-        foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref())?;
-    report.cgroup_paths = cgroup.as_ref().map(|c| c.paths()).unwrap_or_default();
-    drop(cleanup);
+    // From here the sandbox runs; this process only waits. The reaper
+    // reports the command's exit before the kernel has torn the sandbox's
+    // namespaces down, and a cleanup process removes the cgroup once it
+    // has (below): `ward` returns as soon as the status is known. Not with
+    // a proxied terminal (its output is drained at the init's exit) nor
+    // while learning (threads answer the notifications).
+    let early = reaper && console.is_none() && !learning;
+    let cleaner = match &cgroup.cg {
+        Some(c) if early => spawn_cgroup_cleaner(c, spawned.pidfd.as_fd()),
+        _ => false,
+    };
+    if let Some(c) = &cgroup.cg {
+        // A `ward` killed by SIGKILL (with its cleaner) could not remove
+        // its cgroup: the next run does (empty ones of dead owners only).
+        c.remove_stale_ephemeral();
+    }
+    report.exit_code = foreground::wait(
+        spawned.pid,
+        spawned.pidfd.as_fd(),
+        &sfd,
+        console.as_ref(),
+        early.then_some(&spawned.channel),
+    )?;
+    report.cgroup_paths = cgroup.cg.as_ref().map(|c| c.paths()).unwrap_or_default();
+    cgroup.remove_here = !cleaner;
     Ok(report)
+}
+
+/// `run_ephemeral`'s side of the handshake: makes the cgroup when it is
+/// made during the init's set-up, and puts the init in it.
+struct Place<'a, 'b, 'c> {
+    cgroup: &'a mut EphemeralCgroup,
+    /// Whether the init must be added (false: cloned into it already).
+    join: bool,
+    /// Make the cgroup now: (spec, id, policy).
+    make: Option<(&'b Spec, &'b str, CgroupPolicy)>,
+    notes: &'a mut Vec<String>,
+    on_listener: Option<&'c mut dyn FnMut(OwnedFd)>,
+}
+
+impl ParentSide for Place<'_, '_, '_> {
+    fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+        let sandbox_err = |e: crate::Error| ward_sandbox::err("cgroups", e.to_string());
+        if let Some((spec, id, policy)) = self.make.take() {
+            self.cgroup.cg =
+                make_ephemeral_cgroup(spec, id, policy, self.notes).map_err(sandbox_err)?;
+        }
+        match (&self.cgroup.cg, self.join) {
+            (Some(c), true) => c.add(pid).map_err(sandbox_err),
+            _ => Ok(()),
+        }
+    }
+    fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
+        Ok(())
+    }
+    fn seccomp_listener(&mut self, _pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+        match self.on_listener.as_mut() {
+            Some(f) => {
+                f(listener);
+                Ok(())
+            }
+            None => Err(ward_sandbox::err(
+                "seccomp",
+                "SCMP_ACT_NOTIFY: nothing here answers notifications (remove it from the profile)",
+            )),
+        }
+    }
+}
+
+/// The cgroup of an ephemeral run, removed when dropped (set-up failed,
+/// or the run ended) unless a cleaner process was left in charge.
+struct EphemeralCgroup {
+    cg: Option<Cgroup>,
+    remove_here: bool,
+}
+
+impl Drop for EphemeralCgroup {
+    fn drop(&mut self) {
+        if let (Some(c), true) = (&self.cg, self.remove_here) {
+            let _ = c.kill_all(libc::SIGKILL);
+            let _ = c.destroy();
+        }
+    }
+}
+
+/// Opens, creates and limits the cgroup of an ephemeral run; `None` (and a
+/// note) when cgroups are not usable and the policy allows running without.
+fn make_ephemeral_cgroup(
+    spec: &Spec,
+    id: &str,
+    policy: CgroupPolicy,
+    notes: &mut Vec<String>,
+) -> Result<Option<Cgroup>> {
+    let c = match cg::open_minimal(spec, id).and_then(|c| c.create(spec).map(|()| c)) {
+        Ok(c) => c,
+        Err(e) if policy == CgroupPolicy::BestEffort => {
+            notes.push(format!("no cgroup: {e}"));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    match c.apply(spec) {
+        Ok(()) => Ok(Some(c)),
+        Err(e) => {
+            let _ = c.destroy();
+            if policy == CgroupPolicy::Required {
+                return Err(e);
+            }
+            notes.push(format!("cgroup limits not applied: {e}"));
+            Ok(None)
+        }
+    }
+}
+
+/// Forks the process that removes the cgroup once the init (`pidfd`) has
+/// exited, so that `ward` itself can return as soon as the reaper reports
+/// the command's status. It keeps only the pidfd, ignores the signals this
+/// process forwards (they stay blocked), and outlives a `ward` killed by
+/// SIGKILL: its cgroup goes then too. False when it could not be forked
+/// (the caller removes the cgroup itself).
+fn spawn_cgroup_cleaner(c: &Cgroup, pidfd: std::os::fd::BorrowedFd<'_>) -> bool {
+    // Single-threaded here: no listener threads (`early` excludes learning).
+    match ward_sys::fork::fork() {
+        Ok(ward_sys::fork::Fork::Child) => {
+            let _ = ward_sys::process::set_name(c"ward-cleanup");
+            // Nothing else of ours stays open: stdio (a reader waiting for
+            // EOF would wait for us too), the handshake channel, the signalfd.
+            if ward_sys::process::close_fds_except(pidfd).is_ok() {
+                loop {
+                    let mut fds = [PollFd::new(pidfd, PollFlags::POLLIN)];
+                    match poll(&mut fds, PollTimeout::NONE) {
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        _ => break,
+                    }
+                }
+            }
+            let _ = c.kill_all(libc::SIGKILL);
+            let _ = c.destroy();
+            ward_sys::process::exit_now(0)
+        }
+        Ok(ward_sys::fork::Fork::Parent(_)) => true,
+        Err(_) => false,
+    }
 }

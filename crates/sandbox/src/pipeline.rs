@@ -230,6 +230,9 @@ fn handshake_parent(
             ToParent::SeccompListener => forward_listener(ch, parent, init_pid, fd)?,
             ToParent::Ready => return Ok((init_pid, init_pidfd)),
             ToParent::Failed { msg } => return Err(err("container init", msg)),
+            ToParent::Exited { .. } => {
+                return Err(err("handshake", "the init reported an exit during set-up"))
+            }
         }
     }
 }
@@ -575,7 +578,7 @@ fn setup(
     privileges::no_new_privs(p)?;
     enforce_landlock(landlock, p, defer_caps)?;
     load_seccomp_late(init.seccomp.as_ref(), p)?;
-    crate::extras::exec(&init.extras, &program)
+    crate::extras::exec(&init.extras, &program, ch)
 }
 
 /// Without no_new_privs, landlock_restrict_self needs CAP_SYS_ADMIN, which

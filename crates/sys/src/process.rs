@@ -136,6 +136,38 @@ pub fn close_fds_from(first: u32) -> io::Result<()> {
     crate::check(ret).map(drop)
 }
 
+/// Closes every fd except `keep` (stdio included): for a helper process
+/// that must not hold the caller's pipes, sockets or terminal open.
+pub fn close_fds_except(keep: BorrowedFd<'_>) -> io::Result<()> {
+    let k =
+        u32::try_from(keep.as_raw_fd()).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    if k > 0 {
+        // SAFETY: integer-only syscall; the caller gives up every fd but
+        // `keep`, and uses no `OwnedFd` it holds for them afterwards.
+        let ret = unsafe { libc::syscall(libc::SYS_close_range, 0u32, k - 1, 0u32) };
+        crate::check(ret)?;
+    }
+    // SAFETY: as above, for the fds above `keep`.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32) };
+    crate::check(ret).map(drop)
+}
+
+/// PR_SET_NAME: the name `ps` shows (at most 15 bytes are kept).
+pub fn set_name(name: &std::ffi::CStr) -> io::Result<()> {
+    // SAFETY: PR_SET_NAME reads at most 16 bytes of a NUL-terminated
+    // string, which `name` is for as long as the call lasts.
+    let ret = unsafe {
+        libc::prctl(
+            libc::PR_SET_NAME,
+            name.as_ptr() as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    crate::check(libc::c_long::from(ret)).map(drop)
+}
+
 /// Marks every fd from `first` on close-on-exec, without closing them yet.
 pub fn cloexec_fds_from(first: u32) -> io::Result<()> {
     // SAFETY: integer-only syscall; CLOSE_RANGE_CLOEXEC only sets a flag.
