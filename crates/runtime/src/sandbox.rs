@@ -174,6 +174,10 @@ pub struct Plan {
     pub cgroups: CgroupPolicy,
     pub layers: Vec<Layer>,
     pub notes: Vec<String>,
+    /// linux.seccomp is [`seccomp_profile`] unchanged (no --seccomp, no
+    /// --learn): the program bins/ward/build.rs compiled from the same
+    /// function applies.
+    pub default_seccomp: bool,
 }
 
 /// Parses a size: bytes, or with a k/m/g/t suffix (binary units).
@@ -638,6 +642,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         "set".into(),
         "setuid/setgid binaries and file capabilities grant nothing",
     );
+    let default_seccomp = o.seccomp.is_none() && !o.learn;
     let seccomp = match (&o.seccomp, o.learn) {
         (Some(_), true) => return Err(msg(
             "--learn and --seccomp: learn with the default profile, then run with --seccomp FILE",
@@ -854,32 +859,26 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         cgroups,
         layers,
         notes,
+        default_seccomp,
     })
 }
 
-/// A seccomp program compiled ahead of time (bins/ward/build.rs): BPF,
-/// flags, and the JSON of the profile it was compiled from.
+/// A seccomp program compiled ahead of time (bins/ward/build.rs) from
+/// [`seccomp_profile`]: BPF and flags.
 pub struct Precompiled<'a> {
     pub bpf: &'a [u8],
     pub flags: u32,
-    pub profile_json: &'a str,
 }
 
 /// Runs the plan in the foreground; the exit code is the command's. A
-/// precompiled seccomp program is used only when it was compiled from
-/// exactly the profile of the plan.
+/// precompiled seccomp program is used only for the default profile (a
+/// test of bins/ward checks that it was compiled from exactly that
+/// profile); any other is compiled here.
 pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemeral> {
     let id = crate::cg::ephemeral_id();
-    let profile = plan.spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
-    let program = match (precompiled, profile) {
-        (Some(p), Some(profile))
-            if !p.bpf.is_empty()
-                && serde_json::to_string(profile).is_ok_and(|j| j == p.profile_json) =>
-        {
-            Some((p.bpf.to_vec(), p.flags))
-        }
-        _ => None,
-    };
+    let program = precompiled
+        .filter(|p| plan.default_seccomp && !p.bpf.is_empty())
+        .map(|p| (p.bpf.to_vec(), p.flags));
     crate::lifecycle::run_ephemeral(
         &id,
         &plan.spec,
