@@ -16,7 +16,7 @@
 //! pub struct CgroupSpec<'a> { cgroups_path: Option<&'a str>, id: &'a str, systemd: bool, rootless: bool }
 //! pub fn open(spec: &CgroupSpec) -> Result<Box<dyn Manager>>;        // resolves paths, touches nothing
 //! pub fn open_with_layout(spec: &CgroupSpec, layout: Layout) -> Result<Box<dyn Manager>>;
-//! pub fn open_minimal(spec: &CgroupSpec, r: &LinuxResources) -> Result<Box<dyn Manager>>; // only hierarchies carrying a limit (+pids)
+//! pub fn open_minimal(spec: &CgroupSpec, r: &LinuxResources) -> Result<Box<dyn Manager>>; // only hierarchies carrying a limit (+pids; cgroup2 on hybrid only for unified keys)
 //! pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>>;   // for later `ward kill/delete/events`
 //! pub trait Manager: Send + Sync {
 //!     fn layout(&self) -> Layout;
@@ -239,8 +239,10 @@ pub fn open_with_layout(spec: &CgroupSpec<'_>, layout: Layout) -> Result<Box<dyn
 }
 
 /// Like [`open`], but on v1 and hybrid hosts only the hierarchies that carry
-/// a limit of `r` are managed, plus `pids` (to find every process) and the
-/// cgroup2 directory; no v1 device rules unless `r.devices` is set. For a
+/// a limit of `r` are managed, plus `pids` (to find every process), and on
+/// hybrid hosts the cgroup2 directory only for `r.unified` keys (so no
+/// cgroup.kill there: kill_all signals each process, or uses the freezer
+/// when it is managed); no v1 device rules unless `r.devices` is set. For a
 /// short-lived sandbox whose device access is stopped by its user namespace
 /// and nodev mounts: each hierarchy costs a mkdir, a join and an rmdir.
 pub fn open_minimal(spec: &CgroupSpec<'_>, r: &LinuxResources) -> Result<Box<dyn Manager>> {
