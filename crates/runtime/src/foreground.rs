@@ -10,7 +10,6 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
-use ward_sandbox::handshake::{Channel, ToParent};
 
 use crate::{Ctx, Result};
 
@@ -46,24 +45,13 @@ pub fn exit_code(st: WaitStatus) -> i32 {
 }
 
 /// Waits for `pid` (our child), forwarding signals and proxying `tty`.
-/// With `reports`, the channel on which `ward sandbox`'s reaper sends the
-/// command's exit ([`ToParent::Exited`]): its code is returned at once,
-/// without waiting for `pid` itself to exit (the caller reaps it or leaves
-/// it to its own exit).
-pub fn wait(
-    pid: i32,
-    pidfd: BorrowedFd<'_>,
-    sfd: &SignalFd,
-    tty: Option<&OwnedFd>,
-    reports: Option<&Channel>,
-) -> Result<i32> {
+pub fn wait(pid: i32, pidfd: BorrowedFd<'_>, sfd: &SignalFd, tty: Option<&OwnedFd>) -> Result<i32> {
     let raw = tty.and_then(|_| RawMode::enter());
     if let (Some(t), Ok((rows, cols))) = (tty, ward_sys::tty::window_size(std::io::stdin().as_fd()))
     {
         let _ = ward_sys::tty::set_window_size(t.as_fd(), rows, cols);
     }
     let mut stdin_open = tty.is_some();
-    let mut reports = reports;
     let mut buf = [0u8; 8192];
     let stdin = std::io::stdin();
     loop {
@@ -71,44 +59,21 @@ pub fn wait(
             PollFd::new(pidfd, PollFlags::POLLIN),
             PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
         ];
-        let at_reports = reports.map(|ch| {
-            fds.push(PollFd::new(ch.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let at_tty = tty.map(|t| {
+        if let Some(t) = tty {
             fds.push(PollFd::new(t.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let at_stdin = (tty.is_some() && stdin_open).then(|| {
-            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
+            if stdin_open {
+                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+            }
+        }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             r => r.ctx(|| "poll".into())?,
         };
-        let ready = |at: Option<usize>| {
-            at.and_then(|i| fds.get(i))
-                .and_then(|f| f.revents())
-                .is_some_and(|r| !r.is_empty())
-        };
-        let (pid_ready, sig_ready) = (ready(Some(0)), ready(Some(1)));
-        let (report_ready, tty_ready, stdin_ready) =
-            (ready(at_reports), ready(at_tty), ready(at_stdin));
-        drop(fds);
-        if report_ready {
-            match reports.map(|ch| ch.recv::<ToParent>()) {
-                Some(Ok(Some(ToParent::Exited { code }))) => {
-                    drop(raw);
-                    return Ok(code);
-                }
-                Some(Ok(Some(_))) => {}
-                // Closed without a report (the reaper was killed): the
-                // pidfd tells the rest.
-                _ => reports = None,
-            }
-        }
-        if tty_ready {
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        if ready.get(2) == Some(&true) {
             if let Some(t) = tty {
                 match nix::unistd::read(t.as_raw_fd(), &mut buf) {
                     Ok(n) if n > 0 => {
@@ -119,7 +84,7 @@ pub fn wait(
                 }
             }
         }
-        if stdin_ready {
+        if ready.get(3) == Some(&true) {
             if let Some(t) = tty {
                 match nix::unistd::read(stdin.as_raw_fd(), &mut buf) {
                     Ok(0) | Err(_) => stdin_open = false,
@@ -129,7 +94,7 @@ pub fn wait(
                 }
             }
         }
-        if sig_ready {
+        if ready[1] {
             while let Ok(Some(info)) = sfd.read_signal() {
                 let sig = info.ssi_signo as i32;
                 if sig == libc::SIGCHLD {
@@ -146,7 +111,7 @@ pub fn wait(
                 let _ = ward_sys::process::pidfd_send_signal(pidfd, sig);
             }
         }
-        if pid_ready {
+        if ready[0] {
             if let Some(t) = tty {
                 // Drain what the process wrote before it exited.
                 while let Ok(n) = nix::unistd::read(t.as_raw_fd(), &mut buf) {

@@ -543,7 +543,6 @@ pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> 
         made.spawned.pidfd.as_fd(),
         &sfd,
         made.console.as_ref(),
-        None,
     )?;
     if !keep {
         let store = Store::new(&g.root);
@@ -927,13 +926,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     }
     match sfd {
         None => Ok(0),
-        Some(sfd) => foreground::wait(
-            spawned.pid,
-            spawned.pidfd.as_fd(),
-            &sfd,
-            console.as_ref(),
-            None,
-        ),
+        Some(sfd) => foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref()),
     }
 }
 
@@ -992,7 +985,6 @@ pub fn run_ephemeral(
     };
     let process = spec.process.clone().unwrap_or_default();
     let mut report = Ephemeral::default();
-    let mut extras = extras;
     // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup as it
     // is born, so the cgroup is made first. A write to cgroup.procs instead
     // takes the global threadgroup lock for writing, which can wait for an
@@ -1019,10 +1011,9 @@ pub fn run_ephemeral(
         Some(c) => c.v2_dir()?,
         None => None,
     };
-    if v2_dir.is_some() {
-        extras.join_cgroup_during_setup = false;
-    }
-    let reaper = extras.reaper.is_some();
+    // Not with a proxied terminal (its output is drained at the init's
+    // exit) nor while learning (threads answer the notifications: no fork).
+    let cleanup_process = !process.terminal && on_listener.is_none();
     let init = InitSpec {
         id,
         spec,
@@ -1041,7 +1032,6 @@ pub fn run_ephemeral(
         extras,
     };
     let sfd = foreground::block_signals()?;
-    let learning = on_listener.is_some();
     let mut place = Place {
         cgroup: &mut cgroup,
         // None: no cgroup, or cloned into it already.
@@ -1049,6 +1039,8 @@ pub fn run_ephemeral(
         make: during_setup.then_some((spec, id, cgroups)),
         notes: &mut report.notes,
         on_listener,
+        namespaces: cleanup_process.then(Vec::new),
+        cleaner: false,
     };
     let spawned = ward_sandbox::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut place)?;
     drop(init);
@@ -1059,29 +1051,14 @@ pub fn run_ephemeral(
     spawned
         .channel
         .send(&ward_sandbox::handshake::ToChild::Start)?;
-    // From here the sandbox runs; this process only waits. The reaper
-    // reports the command's exit before the kernel has torn the sandbox's
-    // namespaces down, and a cleanup process removes the cgroup once it
-    // has (below): `ward` returns as soon as the status is known. Not with
-    // a proxied terminal (its output is drained at the init's exit) nor
-    // while learning (threads answer the notifications).
-    let early = reaper && console.is_none() && !learning;
-    let cleaner = match &cgroup.cg {
-        Some(c) if early => spawn_cgroup_cleaner(c, spawned.pidfd.as_fd()),
-        _ => false,
-    };
+    let cleaner = place.cleaner;
     if let Some(c) = &cgroup.cg {
-        // A `ward` killed by SIGKILL (with its cleaner) could not remove
-        // its cgroup: the next run does (empty ones of dead owners only).
+        // A `ward` killed by SIGKILL (with its cleanup process) could not
+        // remove its cgroup: the next run does (empty ones of dead owners).
         c.remove_stale_ephemeral();
     }
-    report.exit_code = foreground::wait(
-        spawned.pid,
-        spawned.pidfd.as_fd(),
-        &sfd,
-        console.as_ref(),
-        early.then_some(&spawned.channel),
-    )?;
+    report.exit_code =
+        foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref())?;
     report.cgroup_paths = cgroup.cg.as_ref().map(|c| c.paths()).unwrap_or_default();
     cgroup.remove_here = !cleaner;
     Ok(report)
@@ -1097,19 +1074,44 @@ struct Place<'a, 'b, 'c> {
     make: Option<(&'b Spec, &'b str, CgroupPolicy)>,
     notes: &'a mut Vec<String>,
     on_listener: Option<&'c mut dyn FnMut(OwnedFd)>,
+    /// The init's mount and network namespaces, for the cleanup process
+    /// (None: no cleanup process).
+    namespaces: Option<Vec<OwnedFd>>,
+    /// Whether the cleanup process was forked.
+    cleaner: bool,
 }
 
 impl ParentSide for Place<'_, '_, '_> {
+    fn cloned(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+        // Now, while the init is still dumpable (an unprivileged `ward` may
+        // open its /proc files only then). Best effort: without them the
+        // init's exit tears the namespaces down, as it would anyway.
+        if let Some(held) = self.namespaces.as_mut() {
+            for ns in ["mnt", "net"] {
+                if let Ok(f) = std::fs::File::open(format!("/proc/{pid}/ns/{ns}")) {
+                    held.push(OwnedFd::from(f));
+                }
+            }
+        }
+        Ok(())
+    }
     fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
         let sandbox_err = |e: crate::Error| ward_sandbox::err("cgroups", e.to_string());
         if let Some((spec, id, policy)) = self.make.take() {
             self.cgroup.cg =
                 make_ephemeral_cgroup(spec, id, policy, self.notes).map_err(sandbox_err)?;
         }
-        match (&self.cgroup.cg, self.join) {
-            (Some(c), true) => c.add(pid).map_err(sandbox_err),
-            _ => Ok(()),
+        if let (Some(c), true) = (&self.cgroup.cg, self.join) {
+            c.add(pid).map_err(sandbox_err)?;
         }
+        // The cleanup process is forked here, while the init sets up its
+        // mounts and this process would only wait.
+        if let Some(held) = self.namespaces.take() {
+            if let Ok(init) = ward_sys::process::pidfd_open(pid) {
+                self.cleaner = spawn_cleanup(self.cgroup.cg.as_ref(), init, held);
+            }
+        }
+        Ok(())
     }
     fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
         Ok(())
@@ -1173,33 +1175,52 @@ fn make_ephemeral_cgroup(
     }
 }
 
-/// Forks the process that removes the cgroup once the init (`pidfd`) has
-/// exited, so that `ward` itself can return as soon as the reaper reports
-/// the command's status. It keeps only the pidfd, ignores the signals this
-/// process forwards (they stay blocked), and outlives a `ward` killed by
-/// SIGKILL: its cgroup goes then too. False when it could not be forked
-/// (the caller removes the cgroup itself).
-fn spawn_cgroup_cleaner(c: &Cgroup, pidfd: std::os::fd::BorrowedFd<'_>) -> bool {
-    // Single-threaded here: no listener threads (`early` excludes learning).
+/// Forks the cleanup process. The sandbox's mount and network namespaces
+/// (`namespaces`) are held by it, so the init's exit does not tear them
+/// down: the last reference to a mount namespace unmounts everything and
+/// waits for an RCU grace period (~0.3 ms here), a network namespace's
+/// cleanup work preempts the exiting init, and `ward` would wait for both.
+/// Once the init (`init`) and this process have exited, the cleanup process
+/// removes the cgroup and exits, dropping the namespaces. It runs at the
+/// lowest priority and waits for `ward` too, so that it never takes a CPU
+/// from the sandbox or from `ward` finishing. It holds nothing else of ours
+/// (stdio included: a reader waiting for EOF would wait for it too),
+/// ignores the signals this process forwards (they stay blocked), and
+/// outlives a `ward` killed by SIGKILL: that cgroup goes too. False when it
+/// could not be forked (the caller removes the cgroup itself).
+fn spawn_cleanup(c: Option<&Cgroup>, init: OwnedFd, namespaces: Vec<OwnedFd>) -> bool {
+    let Ok(ward) = ward_sys::process::pidfd_open(std::process::id() as i32) else {
+        return false;
+    };
+    // Single-threaded here: no listener threads (learning is excluded).
     match ward_sys::fork::fork() {
         Ok(ward_sys::fork::Fork::Child) => {
             let _ = ward_sys::process::set_name(c"ward-cleanup");
-            // Nothing else of ours stays open: stdio (a reader waiting for
-            // EOF would wait for us too), the handshake channel, the signalfd.
-            if ward_sys::process::close_fds_except(pidfd).is_ok() {
-                loop {
-                    let mut fds = [PollFd::new(pidfd, PollFlags::POLLIN)];
-                    match poll(&mut fds, PollTimeout::NONE) {
-                        Err(nix::errno::Errno::EINTR) => continue,
-                        _ => break,
-                    }
-                }
+            let _ = ward_sys::process::set_nice(19);
+            let mut keep = vec![init.as_fd(), ward.as_fd()];
+            keep.extend(namespaces.iter().map(|f| f.as_fd()));
+            if ward_sys::process::close_fds_except(&keep).is_ok() {
+                wait_readable(ward.as_fd());
+                wait_readable(init.as_fd());
             }
-            let _ = c.kill_all(libc::SIGKILL);
-            let _ = c.destroy();
+            if let Some(c) = c {
+                let _ = c.kill_all(libc::SIGKILL);
+                let _ = c.destroy();
+            }
             ward_sys::process::exit_now(0)
         }
         Ok(ward_sys::fork::Fork::Parent(_)) => true,
         Err(_) => false,
+    }
+}
+
+/// Waits until `fd` (a pidfd: its process has exited) is readable.
+fn wait_readable(fd: std::os::fd::BorrowedFd<'_>) {
+    loop {
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ => return,
+        }
     }
 }

@@ -785,7 +785,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
     add(
         "process",
         format!(
-            "runs as pid 2 under a pid-1 reaper that forwards signals{} and kills the rest of the sandbox when the command exits; dies with ward (PR_SET_PDEATHSIG); stdio {}",
+            "runs as pid 2 under a pid-1 reaper that forwards signals{}; dies with ward (PR_SET_PDEATHSIG); stdio {}",
             o.timeout
                 .map(|t| format!(", kills everything after --timeout {}s (exit 124)", t.as_secs_f64()))
                 .unwrap_or_default(),

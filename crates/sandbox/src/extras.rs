@@ -13,10 +13,6 @@
 //!   from outside — so a command that is pid 1 cannot be stopped with
 //!   Ctrl-C; the reaper forwards every signal, reaps orphans, enforces the
 //!   timeout and exits with the command's status (128+signal when killed).
-//!   Before it exits it kills whatever else runs in the sandbox and tells
-//!   the runtime the status over the handshake channel: the runtime can
-//!   return then, while the kernel still tears the namespaces down (the
-//!   last mount namespace reference waits for an RCU grace period).
 
 use std::convert::Infallible;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -31,7 +27,6 @@ use ward_sys::fork::Fork;
 use ward_sys::mount as m;
 
 use crate::exec::Prepared;
-use crate::handshake::{Channel, ToParent};
 use crate::{Context, Result};
 
 /// The pid-1 reaper's settings.
@@ -81,9 +76,8 @@ pub fn readonly_tree(x: &Extras, root: BorrowedFd<'_>) -> Result<()> {
     })
 }
 
-/// Stage 9, the very end: execve, under the reaper when one is asked for;
-/// the reaper reports the command's exit on `ch`.
-pub fn exec(x: &Extras, program: &Prepared, ch: &Channel) -> Result<Infallible> {
+/// Stage 9, the very end: execve, under the reaper when one is asked for.
+pub fn exec(x: &Extras, program: &Prepared) -> Result<Infallible> {
     let Some(reaper) = &x.reaper else {
         return crate::exec::exec(program);
     };
@@ -120,24 +114,27 @@ pub fn exec(x: &Extras, program: &Prepared, ch: &Channel) -> Result<Infallible> 
             };
             ward_sys::process::exit_now(code);
         }
-        Fork::Parent(child) => reap(child, reaper.timeout, &sfd, ch),
+        Fork::Parent(child) => reap(child, reaper.timeout, &sfd),
     }
 }
 
 /// The reaper's loop: forwards signals to the command, reaps every orphan,
-/// exits with the command's status ([`finish`]).
-fn reap(child: i32, timeout: Option<Duration>, sfd: &SignalFd, ch: &Channel) -> ! {
+/// exits with the command's status. Exiting as pid 1 kills whatever is
+/// left in the pid namespace.
+fn reap(child: i32, timeout: Option<Duration>, sfd: &SignalFd) -> ! {
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
         loop {
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) if pid.as_raw() == child => finish(code, ch),
+                Ok(WaitStatus::Exited(pid, code)) if pid.as_raw() == child => {
+                    ward_sys::process::exit_now(code)
+                }
                 Ok(WaitStatus::Signaled(pid, sig, _)) if pid.as_raw() == child => {
-                    finish(128 + sig as i32, ch)
+                    ward_sys::process::exit_now(128 + sig as i32)
                 }
                 Ok(WaitStatus::StillAlive) => break,
                 Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => finish(1, ch),
+                Err(_) => ward_sys::process::exit_now(1),
             }
         }
         let wait = match deadline {
@@ -147,7 +144,7 @@ fn reap(child: i32, timeout: Option<Duration>, sfd: &SignalFd, ch: &Channel) -> 
                 if left.is_zero() {
                     let secs = timeout.map(|t| t.as_secs_f64()).unwrap_or_default();
                     eprintln!("ward sandbox: --timeout {secs}s expired: killed the command");
-                    finish(124, ch);
+                    ward_sys::process::exit_now(124);
                 }
                 PollTimeout::try_from(left.as_millis().clamp(1, i32::MAX as u128) as i32)
                     .unwrap_or(PollTimeout::MAX)
@@ -165,20 +162,4 @@ fn reap(child: i32, timeout: Option<Duration>, sfd: &SignalFd, ch: &Channel) -> 
             }
         }
     }
-}
-
-/// The reaper's end: SIGKILL to every other process of the sandbox, so
-/// that none runs another instruction once `ward` has returned (their
-/// exit finishes in the kernel); then the status to the runtime, and exit
-/// (which, as pid 1, would kill them too, but only after the runtime had
-/// to wait for it).
-fn finish(code: i32, ch: &Channel) -> ! {
-    // kill(-1) reaches every process the caller may signal in its pid
-    // namespace: only as that namespace's init is this the sandbox alone.
-    if nix::unistd::getpid().as_raw() == 1 {
-        let _ = nix::sys::signal::kill(Pid::from_raw(-1), Signal::SIGKILL);
-    }
-    // The runtime may be gone (killed): then nobody needs the status.
-    let _ = ch.send(&ToParent::Exited { code });
-    ward_sys::process::exit_now(code)
 }

@@ -26,11 +26,6 @@ pub enum ToParent {
     SeccompListener,
     /// Set-up failed.
     Failed { msg: String },
-    /// `ward sandbox`'s pid-1 reaper: the command exited with this code
-    /// (128+signal when killed) and everything else in the sandbox has been
-    /// sent SIGKILL. Sent before the reaper exits, so that the runtime need
-    /// not wait for the kernel to tear the namespaces down.
-    Exited { code: i32 },
 }
 
 /// What the runtime tells the container side.

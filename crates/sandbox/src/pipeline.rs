@@ -78,6 +78,11 @@ pub struct InitSpec<'a> {
 
 /// What the runtime does on its side of the handshake.
 pub trait ParentSide {
+    /// `pid` was just cloned, before anything else happens to it (it is
+    /// still dumpable: an unprivileged runtime can open its /proc files).
+    fn cloned(&mut self, _pid: i32) -> Result<()> {
+        Ok(())
+    }
     /// Put `pid` (the container's first process) into its cgroup.
     fn place(&mut self, pid: i32) -> Result<()>;
     /// Run the prestart, createRuntime and createContainer hooks.
@@ -141,6 +146,7 @@ pub fn spawn(
             child(init, &ns, ch, fast, cgroupns_at_clone)
         })?;
     let mut guard = KillGuard { pid, armed: true };
+    parent.cloned(pid)?;
     let spawned = handshake_parent(init, &ns, &parent_end, pid, pidfd, fast, parent, &mut guard)?;
     guard.armed = false;
     Ok(Spawned {
@@ -230,9 +236,6 @@ fn handshake_parent(
             ToParent::SeccompListener => forward_listener(ch, parent, init_pid, fd)?,
             ToParent::Ready => return Ok((init_pid, init_pidfd)),
             ToParent::Failed { msg } => return Err(err("container init", msg)),
-            ToParent::Exited { .. } => {
-                return Err(err("handshake", "the init reported an exit during set-up"))
-            }
         }
     }
 }
@@ -578,7 +581,7 @@ fn setup(
     privileges::no_new_privs(p)?;
     enforce_landlock(landlock, p, defer_caps)?;
     load_seccomp_late(init.seccomp.as_ref(), p)?;
-    crate::extras::exec(&init.extras, &program, ch)
+    crate::extras::exec(&init.extras, &program)
 }
 
 /// Without no_new_privs, landlock_restrict_self needs CAP_SYS_ADMIN, which

@@ -136,20 +136,35 @@ pub fn close_fds_from(first: u32) -> io::Result<()> {
     crate::check(ret).map(drop)
 }
 
-/// Closes every fd except `keep` (stdio included): for a helper process
-/// that must not hold the caller's pipes, sockets or terminal open.
-pub fn close_fds_except(keep: BorrowedFd<'_>) -> io::Result<()> {
-    let k =
-        u32::try_from(keep.as_raw_fd()).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
-    if k > 0 {
-        // SAFETY: integer-only syscall; the caller gives up every fd but
-        // `keep`, and uses no `OwnedFd` it holds for them afterwards.
-        let ret = unsafe { libc::syscall(libc::SYS_close_range, 0u32, k - 1, 0u32) };
-        crate::check(ret)?;
+/// Closes every fd except those in `keep` (stdio included): for a helper
+/// process that must not hold the caller's pipes, sockets or terminal open.
+pub fn close_fds_except(keep: &[BorrowedFd<'_>]) -> io::Result<()> {
+    let mut kept: Vec<u32> = keep
+        .iter()
+        .map(|fd| u32::try_from(fd.as_raw_fd()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    kept.sort_unstable();
+    let mut first = 0u32;
+    for k in kept {
+        if k > first {
+            // SAFETY: integer-only syscall; the caller gives up every fd
+            // outside `keep`, and uses no `OwnedFd` it holds for them again.
+            let ret = unsafe { libc::syscall(libc::SYS_close_range, first, k - 1, 0u32) };
+            crate::check(ret)?;
+        }
+        first = k.saturating_add(1);
     }
-    // SAFETY: as above, for the fds above `keep`.
-    let ret = unsafe { libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32) };
+    // SAFETY: as above, for the fds above the last kept one.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) };
     crate::check(ret).map(drop)
+}
+
+/// setpriority(PRIO_PROCESS, 0, nice): this process's nice value.
+pub fn set_nice(nice: i32) -> io::Result<()> {
+    // SAFETY: integer-only call on the calling process.
+    let ret = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
+    crate::check(libc::c_long::from(ret)).map(drop)
 }
 
 /// PR_SET_NAME: the name `ps` shows (at most 15 bytes are kept).
