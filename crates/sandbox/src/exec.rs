@@ -14,9 +14,9 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// The program and C strings for execve, prepared before the point of no
 /// return so that "not found" is reported by `create`, as runc does.
 pub struct Prepared {
-    path: CString,
-    args: Vec<CString>,
-    env: Vec<CString>,
+    pub(crate) path: CString,
+    pub(crate) args: Vec<CString>,
+    pub(crate) env: Vec<CString>,
 }
 
 /// Resolves `args[0]` with the container's PATH (in the container's root).

@@ -23,7 +23,6 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use ward_sys::fork::Fork;
 use ward_sys::mount as m;
 
 use crate::exec::Prepared;
@@ -81,30 +80,27 @@ pub fn exec(x: &Extras, program: &Prepared) -> Result<Infallible> {
     let Some(reaper) = &x.reaper else {
         return crate::exec::exec(program);
     };
-    // Block everything first: no signal may slip between fork and signalfd.
+    // Block everything first: no signal may slip between spawn and signalfd.
     let all = SigSet::all();
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&all), None)
         .layer("reaper", || "blocking signals".into())?;
     let sfd = SignalFd::with_flags(&all, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .layer("reaper", || "signalfd".into())?;
-    match ward_sys::fork::fork().layer("reaper", || "forking the command".into())? {
-        Fork::Child => {
-            drop(sfd);
-            // Its own process group, in the foreground of the sandbox's
-            // terminal if it has one: Ctrl-C reaches the command once (the
-            // tty's signals go to the foreground group, not to the reaper).
-            nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))
-                .layer("reaper", || "setpgid".into())?;
-            let stdin = std::io::stdin();
-            if std::io::IsTerminal::is_terminal(&stdin) {
-                // SIGTTOU is still blocked, so a background group may do this.
-                let _ = nix::unistd::tcsetpgrp(&stdin, nix::unistd::getpid());
-            }
-            ward_sys::fork::reset_signal_dispositions()
-                .layer("reaper", || "resetting signal dispositions".into())?;
-            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
-                .layer("reaper", || "unblocking signals".into())?;
-            let e = crate::exec::exec(program).map_or_else(|e| e, |never| match never {});
+    // The command gets its own process group, in the foreground of the
+    // sandbox's terminal when that is ours: Ctrl-C reaches the command once
+    // (the tty's signals go to the foreground group, not to the reaper).
+    // posix_spawn (vfork-style) instead of fork + execve: no copy of this
+    // process's address space, and none to tear down at execve.
+    let foreground = nix::unistd::tcgetpgrp(std::io::stdin()).is_ok();
+    let spawned = ward_sys::fork::spawn(
+        &program.path,
+        &program.args,
+        &program.env,
+        &ward_sys::fork::SpawnAttrs { foreground },
+    );
+    match spawned.layer("exec", || format!("execve {:?}", program.path)) {
+        Ok(child) => reap(child, reaper.timeout, &sfd),
+        Err(e) => {
             // The caller is no longer listening: say it here, shell style.
             eprintln!("ward sandbox: {e}");
             let code = if e.msg.contains("No such file") {
@@ -114,7 +110,6 @@ pub fn exec(x: &Extras, program: &Prepared) -> Result<Infallible> {
             };
             ward_sys::process::exit_now(code);
         }
-        Fork::Parent(child) => reap(child, reaper.timeout, &sfd),
     }
 }
 
