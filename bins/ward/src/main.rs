@@ -300,8 +300,8 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
         }
     }
     // Exit here, without freeing the plan and the report: that would only
-    // cost time, and copy-on-write faults in pages the cgroup cleaner
-    // (forked by the run) still shares.
+    // cost time, and copy-on-write faults in pages the sandbox's cleanup
+    // process (forked by the run) still shares.
     std::process::exit(code.clamp(0, 255))
 }
 

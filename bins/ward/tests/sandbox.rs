@@ -878,6 +878,30 @@ fn nothing_of_the_sandbox_runs_after_ward_returns() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// Each sandbox has its own session keyring, which counts against the
+// user's key quota (kernel.keys.maxkeys, 200) until its init is reaped. An
+// init left to the host's init to reap (which the development VM's does in
+// batches) held it for longer: back-to-back unprivileged runs then failed
+// with "Disk quota exceeded". `ward` reaps its init.
+#[test]
+fn back_to_back_unprivileged_runs_stay_within_the_key_quota() {
+    if skip(Mode::Nobody) {
+        return;
+    }
+    let Some(max) = std::fs::read_to_string("/proc/sys/kernel/keys/maxkeys")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|m| *m <= 1000)
+    else {
+        println!("SKIP: kernel.keys.maxkeys unreadable or above 1000");
+        return;
+    };
+    for i in 0..max + 50 {
+        let o = run(Mode::Nobody, &["sandbox", "--", "true"]);
+        assert_eq!(o.status.code(), Some(0), "run {i}: {}", text(&o.stderr));
+    }
+}
+
 // A `ward` killed by SIGKILL: its cleanup process still removes the cgroup
 // (as soon as the sandbox, which dies with `ward`, is gone).
 #[test]
