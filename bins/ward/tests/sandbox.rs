@@ -801,6 +801,26 @@ fn sandbox_cgroups(pid: u32) -> Vec<PathBuf> {
     out
 }
 
+/// `ward sandbox -- sleep MARKER` as root, once the sleep runs, with its
+/// cgroup directories; None (after a SKIP line) when it made none.
+fn sleeping_sandbox(marker: &str) -> Option<(std::process::Child, Vec<PathBuf>)> {
+    let mut w = ward(Mode::Root)
+        .args(["sandbox", "--", "sleep", marker])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ward");
+    wait_for_process(marker, true);
+    let dirs = sandbox_cgroups(w.id());
+    if dirs.is_empty() {
+        let _ = w.kill();
+        let _ = w.wait();
+        println!("SKIP: ward sandbox made no cgroup on this host");
+        return None;
+    }
+    Some((w, dirs))
+}
+
 /// The pid of the cleanup process of the `ward` with pid `pid`: the child
 /// named ward-cleanup (forked once the command runs).
 fn cleaner_of(pid: u32) -> i32 {
@@ -823,22 +843,35 @@ fn cleaner_of(pid: u32) -> i32 {
     }
 }
 
-/// Waits (10 s at most) until none of `dirs` exists.
-fn wait_removed(dirs: &[PathBuf], what: &str) {
+/// Waits (10 s at most) until `ok()`; fails the test saying `what`.
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     let t = Instant::now();
-    while dirs.iter().any(|d| d.exists()) {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{what}: {dirs:?} still there"
-        );
+    while !ok() {
+        assert!(t.elapsed() < Duration::from_secs(10), "{what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-// `ward` returns as soon as the reaper reports the command's exit; its
-// cleanup process removes the cgroup once the sandbox is gone. By then no
-// process of the sandbox may still run: a background writer stops when
-// `ward` returns, and the cgroup goes away without another run.
+/// Waits (10 s at most) until none of `dirs` exists.
+fn wait_removed(dirs: &[PathBuf], what: &str) {
+    wait_until(&format!("{what}: {dirs:?} still there"), || {
+        dirs.iter().all(|d| !d.exists())
+    });
+}
+
+/// Whether process `pid` runs (exists and is not a zombie: an orphan is
+/// reaped by the host's init, which may take its time).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+    })
+}
+
+// `ward` returns once it has reaped the init, whose exit kills the
+// sandbox's pid namespace; the cleanup process removes the cgroup after
+// both. No process of the sandbox may still run when `ward` returns (a
+// background writer has stopped), and the cgroup goes without another run.
 #[test]
 fn nothing_of_the_sandbox_runs_after_ward_returns() {
     if skip(Mode::Root) {
@@ -910,20 +943,9 @@ fn cgroup_of_a_killed_ward_is_removed_by_its_cleanup_process() {
         return;
     }
     let marker = format!("6{}", std::process::id());
-    let mut w = ward(Mode::Root)
-        .args(["sandbox", "--", "sleep", &marker])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ward");
-    wait_for_process(&marker, true);
-    let dirs = sandbox_cgroups(w.id());
-    if dirs.is_empty() {
-        let _ = w.kill();
-        let _ = w.wait();
-        println!("SKIP: ward sandbox made no cgroup on this host");
+    let Some((mut w, dirs)) = sleeping_sandbox(&marker) else {
         return;
-    }
+    };
     let cleaner = cleaner_of(w.id());
     w.kill().expect("SIGKILL ward");
     let _ = w.wait();
@@ -932,14 +954,9 @@ fn cgroup_of_a_killed_ward_is_removed_by_its_cleanup_process() {
     let t = Instant::now();
     wait_removed(&dirs, "the cgroup of a killed ward");
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
-    let t = Instant::now();
-    while std::path::Path::new(&format!("/proc/{cleaner}")).exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "ward-cleanup {cleaner} stays"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&format!("ward-cleanup {cleaner} stays"), || {
+        !running(cleaner)
+    });
 }
 
 fn procs_in(dirs: &[PathBuf]) -> usize {
@@ -962,31 +979,14 @@ fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
         return;
     }
     let marker = format!("7{}", std::process::id());
-    let mut killed = ward(Mode::Root)
-        .args(["sandbox", "--", "sleep", &marker])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ward");
-    wait_for_process(&marker, true);
-    let stale = sandbox_cgroups(killed.id());
-    if stale.is_empty() {
-        let _ = killed.kill();
-        let _ = killed.wait();
-        println!("SKIP: ward sandbox made no cgroup on this host");
+    let Some((mut killed, stale)) = sleeping_sandbox(&marker) else {
         return;
-    }
+    };
     // A running sandbox, old enough to be a candidate: it must survive.
     let live_marker = format!("8{}", std::process::id());
-    let mut live = ward(Mode::Root)
-        .args(["sandbox", "--", "sleep", &live_marker])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ward");
-    wait_for_process(&live_marker, true);
-    let live_dirs = sandbox_cgroups(live.id());
-    assert!(!live_dirs.is_empty());
+    let Some((mut live, live_dirs)) = sleeping_sandbox(&live_marker) else {
+        panic!("the second sandbox made no cgroup, the first did");
+    };
 
     let cleaner = cleaner_of(killed.id());
     nix::sys::signal::kill(
@@ -997,14 +997,9 @@ fn cgroup_of_a_killed_ward_is_removed_by_the_next_run() {
     killed.kill().expect("SIGKILL ward");
     let _ = killed.wait();
     wait_for_process(&marker, false);
-    let t = Instant::now();
-    while procs_in(&stale) > 0 {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{stale:?} never emptied"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(&format!("{stale:?} never emptied"), || {
+        procs_in(&stale) == 0
+    });
     std::thread::sleep(Duration::from_millis(2500));
 
     // An unprivileged run cannot remove root's cgroups, and must not fail
