@@ -47,14 +47,14 @@ pub struct Extras {
     pub keep_ids: bool,
     /// Stage 8: keep PR_SET_PDEATHSIG(SIGKILL) through execve.
     pub keep_death_signal: bool,
-    /// Stage 9: fork the command under a pid-1 reaper.
+    /// Stage 9: spawn the command under a pid-1 reaper.
     pub reaper: Option<Reaper>,
-    /// Stages 1–7 (fast path only): the runtime puts the init into its
-    /// cgroup while the init sets up its mounts, instead of before; the
+    /// Stages 1–7 (fast path only): the runtime's `place` (making, limiting
+    /// and joining the cgroup; `ward sandbox` also forks its cleanup process
+    /// there) runs while the init sets up its mounts, instead of before; the
     /// init waits for it before stage 7 (cgroup namespace, then nothing
-    /// forks or execs before that). A v1 cgroup join waits for an RCU grace
-    /// period, milliseconds on a loaded host. Needs a spec without cgroup
-    /// mounts (they would be made outside the cgroup namespace).
+    /// forks or execs before that). Needs a spec without cgroup mounts (they
+    /// would be made outside the cgroup namespace).
     pub join_cgroup_during_setup: bool,
 }
 
