@@ -1199,10 +1199,11 @@ fn spawn_cleanup(c: Option<&Cgroup>, init: OwnedFd, namespaces: Vec<OwnedFd>) ->
             let _ = ward_sys::process::set_nice(19);
             let mut keep = vec![init.as_fd(), ward.as_fd()];
             keep.extend(namespaces.iter().map(|f| f.as_fd()));
-            if ward_sys::process::close_fds_except(&keep).is_ok() {
-                wait_readable(ward.as_fd());
-                wait_readable(init.as_fd());
-            }
+            // Holding more than these if close_range fails costs little;
+            // removing the cgroup before the sandbox is gone would kill it.
+            let _ = ward_sys::process::close_fds_except(&keep);
+            wait_readable(ward.as_fd());
+            wait_readable(init.as_fd());
             if let Some(c) = c {
                 let _ = c.kill_all(libc::SIGKILL);
                 let _ = c.destroy();
