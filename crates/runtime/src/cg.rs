@@ -197,6 +197,13 @@ impl Cgroup {
         self.mgr.destroy().map_err(cg_err)
     }
 
+    /// For clean-up paths that have no one to report to: SIGKILL whatever
+    /// is left in the cgroup, then remove it; errors are ignored.
+    pub fn discard(&self) {
+        let _ = self.kill_all(libc::SIGKILL);
+        let _ = self.destroy();
+    }
+
     /// What to show the container under /sys/fs/cgroup: its own directory
     /// in each hierarchy, named after the hierarchy's mount point.
     pub fn mounts(&self) -> Vec<CgroupMount> {

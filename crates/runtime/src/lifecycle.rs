@@ -47,8 +47,7 @@ struct Cleanup<'a> {
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
         if let Some(cg) = self.cg {
-            let _ = cg.kill_all(libc::SIGKILL);
-            let _ = cg.destroy();
+            cg.discard();
         }
         if let Some(l) = self.locked.take() {
             let _ = l.remove();
@@ -992,12 +991,9 @@ pub fn run_ephemeral(
     // and joined while the init sets up its mounts (`join_cgroup_during_setup`,
     // which a spec that mounts a cgroupfs cannot have): its ~0.2 ms of
     // mkdir and writes are off the critical path.
-    let mounts_cgroupfs = spec
-        .mounts
-        .iter()
-        .any(|m| m.kind.as_deref() == Some("cgroup"));
-    let during_setup =
-        extras.join_cgroup_during_setup && !mounts_cgroupfs && !cg::unified_hierarchy();
+    let during_setup = extras.join_cgroup_during_setup
+        && !ward_sandbox::mounts_cgroupfs(spec)
+        && !cg::unified_hierarchy();
     let mut cgroup = EphemeralCgroup {
         cg: None,
         remove_here: true,
@@ -1140,8 +1136,7 @@ struct EphemeralCgroup {
 impl Drop for EphemeralCgroup {
     fn drop(&mut self) {
         if let (Some(c), true) = (&self.cg, self.remove_here) {
-            let _ = c.kill_all(libc::SIGKILL);
-            let _ = c.destroy();
+            c.discard();
         }
     }
 }
@@ -1205,8 +1200,7 @@ fn spawn_cleanup(c: Option<&Cgroup>, init: OwnedFd, namespaces: Vec<OwnedFd>) ->
             wait_readable(ward.as_fd());
             wait_readable(init.as_fd());
             if let Some(c) = c {
-                let _ = c.kill_all(libc::SIGKILL);
-                let _ = c.destroy();
+                c.discard();
             }
             ward_sys::process::exit_now(0)
         }

@@ -23,7 +23,8 @@ pub mod seccomp;
 pub mod userns;
 
 pub use pipeline::{
-    spawn, spawn_exec, CgroupMount, ExecSpec, InitSpec, ParentSide, Spawned, StartSignal,
+    mounts_cgroupfs, spawn, spawn_exec, CgroupMount, ExecSpec, InitSpec, ParentSide, Spawned,
+    StartSignal,
 };
 
 /// An error of one layer: which layer, and what failed.

@@ -264,12 +264,15 @@ fn late_cgroup_join(init: &InitSpec<'_>, fast: bool) -> bool {
     let setup_hooks = init.spec.hooks.as_ref().is_some_and(|h| {
         !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
     });
-    let mounts_cgroupfs = init
-        .spec
-        .mounts
+    fast && init.extras.join_cgroup_during_setup && !mounts_cgroupfs(init.spec) && !setup_hooks
+}
+
+/// Whether the config mounts a cgroup filesystem (then the cgroup must
+/// exist, and the init be in it, before the mounts are made).
+pub fn mounts_cgroupfs(spec: &ward_spec::Spec) -> bool {
+    spec.mounts
         .iter()
-        .any(|m| m.kind.as_deref() == Some("cgroup"));
-    fast && init.extras.join_cgroup_during_setup && !mounts_cgroupfs && !setup_hooks
+        .any(|m| m.kind.as_deref() == Some("cgroup"))
 }
 
 fn died(pid: i32, e: crate::Error) -> crate::Error {
