@@ -6,9 +6,11 @@
 //! resolved bind sources) comes in a [`Context`].
 
 pub mod audit;
+pub mod mounts;
 pub mod policy;
 pub mod rules;
 
+pub use mounts::{ObjectKind, Source};
 pub use policy::{
     Decision, Policy, PolicyError, DEFAULT_AUDIT_LOG, DEFAULT_PATH, DEFAULT_SYSLOG_SOCKET,
 };

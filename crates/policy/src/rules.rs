@@ -129,9 +129,9 @@ pub const RULES: &[Rule] = &[
         severity: Critical,
         default_mode: Enforce,
         scope: Process,
-        title: "CAP_SYS_ADMIN with no seccomp filter",
-        why: "CAP_SYS_ADMIN allows mount, bpf, keyctl, unshare and hundreds of ioctls; without seccomp nothing narrows it (CVE-2022-0492 release_agent, cgroup and device escapes)",
-        fix: "keep a seccomp profile (Docker's default adapts to CAP_SYS_ADMIN) and prefer a narrower capability",
+        title: "CAP_SYS_ADMIN without a user namespace, with a seccomp filter that lets its escape syscalls through",
+        why: "CAP_SYS_ADMIN allows mount, bpf, keyctl, unshare, setns, open_by_handle_at and hundreds of ioctls; unless the filter denies every one of them, nothing narrows it (CVE-2022-0492 release_agent, cgroup and device escapes)",
+        fix: "drop CAP_SYS_ADMIN (prefer a narrower capability), give the container a user namespace, or use a seccomp profile that denies mount, umount2, unshare, setns, pivot_root, bpf, keyctl, add_key, open_by_handle_at and the new mount API (Docker's default profile does not: with CAP_SYS_ADMIN it allows them)",
     },
     Rule {
         id: "seccomp.missing",
@@ -383,36 +383,20 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// Docker's 14 default capabilities (moby `caps.DefaultCapabilities`).
 pub use ward_spec::caps::DOCKER_DEFAULT as DOCKER_DEFAULT_CAPS;
 
-/// Host directories a bind mount must not expose (CIS 5.6 plus the state
-/// of container runtimes). A mount of the path itself or of a parent trips
-/// the rule; a file below it (/etc/localtime) does not.
-pub const SENSITIVE_PATHS: [&str; 16] = [
-    "/",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib64",
-    "/proc",
-    "/sys",
-    "/usr",
-    "/root",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/lib/containers",
-    "/run/containerd",
-    "/run/runc",
-    "/run/ward",
-];
+use crate::mounts::covers;
+pub use crate::mounts::{normalize, ObjectKind, Source, SENSITIVE_PATHS};
 
-/// Container engines' API sockets (CIS 5.32).
-pub const RUNTIME_SOCKETS: [&str; 6] = [
+/// Container engines' API sockets (CIS 5.32), and the init system's: the
+/// system D-Bus and systemd's private socket start host services as root.
+pub const RUNTIME_SOCKETS: [&str; 8] = [
     "/run/docker.sock",
     "/var/run/docker.sock",
     "/run/containerd/containerd.sock",
     "/run/podman/podman.sock",
     "/run/crio/crio.sock",
     "/run/buildkit/buildkitd.sock",
+    "/run/dbus/system_bus_socket",
+    "/run/systemd/private",
 ];
 
 /// File names of those sockets, matched wherever a bind source puts them:
@@ -444,11 +428,15 @@ pub struct Context {
     /// The host's active LSM ("apparmor", "selinux"), if any.
     pub lsm: Option<String>,
     /// Namespace paths of the config that the caller found to be the
-    /// host's own namespace (same inode as /proc/1/ns/X).
+    /// host's own namespace (the same namespace as host pid 1's or the
+    /// runtime's own, or one it could not tell apart from them).
     pub host_ns_paths: BTreeSet<String>,
-    /// Bind sources -> canonical host path (symlinks resolved), where
-    /// the caller could resolve them.
-    pub resolved: BTreeMap<String, String>,
+    /// Bind sources by index in `mounts`, as the runtime opened them on the
+    /// host. A bind without an entry is judged on its source string
+    /// (absolute sources only): pure callers, unit tests.
+    pub sources: BTreeMap<usize, Source>,
+    /// `root.path` as the runtime opened it (None: not looked at).
+    pub rootfs: Option<Source>,
     /// Extra sensitive host paths (the runtime's own --root, the policy file's list).
     pub sensitive: Vec<String>,
     /// Extra sockets.
@@ -474,27 +462,6 @@ fn hit(out: &mut Vec<Hit>, rule: &'static str, detail: impl Into<String>) {
         rule,
         detail: detail.into(),
     });
-}
-
-/// Lexical normalisation of an absolute path: no `.`, `..` or duplicate
-/// slashes, no trailing slash.
-pub fn normalize(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
-/// `a` is `b` or one of its parents.
-fn covers(a: &str, b: &str) -> bool {
-    a == b || a == "/" || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
 }
 
 fn namespace_is_host(spec: &Spec, ctx: &Context, kind: NamespaceType) -> bool {
@@ -535,6 +502,88 @@ fn capabilities(spec: &Spec) -> BTreeSet<String> {
     all
 }
 
+/// Capabilities that are each a known way out of a container without a
+/// user namespace (mount and cgroup escapes, ptrace, kernel modules, raw
+/// I/O, kexec, open_by_handle_at, LSM policy, BPF and perf, network
+/// configuration, kernel log). Holding three of them is a privileged
+/// container, whatever the total.
+const ESCAPE_CAPS: [&str; 12] = [
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_BOOT",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_MAC_ADMIN",
+    "CAP_MAC_OVERRIDE",
+    "CAP_BPF",
+    "CAP_PERFMON",
+    "CAP_NET_ADMIN",
+    "CAP_SYSLOG",
+];
+
+/// The syscalls through which CAP_SYS_ADMIN leaves a container: mounts
+/// (release_agent, procfs and sysfs over the host's), namespaces, keys,
+/// file handles, BPF, kernel modules and kexec.
+pub const ESCAPE_SYSCALLS: [&str; 26] = [
+    "mount",
+    "umount",
+    "umount2",
+    "unshare",
+    "setns",
+    "pivot_root",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "perf_event_open",
+    "quotactl",
+];
+
+/// The escape syscalls that `linux.seccomp` does not deny for every
+/// argument: a syscall is denied only when no rule naming it allows,
+/// logs, traces or notifies, and either the default action denies or an
+/// unconditional rule does.
+pub fn reachable_escape_syscalls(spec: &Spec) -> Vec<&'static str> {
+    let Some(p) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return ESCAPE_SYSCALLS.to_vec();
+    };
+    let denies = |a: &Action| {
+        matches!(
+            a,
+            Action::Kill | Action::KillProcess | Action::KillThread | Action::Trap | Action::Errno
+        )
+    };
+    ESCAPE_SYSCALLS
+        .into_iter()
+        .filter(|name| {
+            let rules: Vec<_> = p
+                .syscalls
+                .iter()
+                .filter(|r| r.names.iter().any(|n| n == name))
+                .collect();
+            let allowed = rules.iter().any(|r| !denies(&r.action));
+            let denied = denies(&p.default_action)
+                || rules.iter().any(|r| r.args.is_empty() && denies(&r.action));
+            allowed || !denied
+        })
+        .collect()
+}
+
 fn seccomp_missing(spec: &Spec) -> bool {
     match spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
         None => true,
@@ -549,12 +598,158 @@ fn is_bind(m: &ward_spec::Mount) -> bool {
     m.kind.as_deref() == Some("bind") || m.options.iter().any(|o| o == "bind" || o == "rbind")
 }
 
-/// Devices that every container has (runc's and Docker's defaults).
-fn safe_device(major: i64, minor: Option<i64>) -> bool {
-    matches!(
-        (major, minor),
-        (1, Some(3 | 5 | 7 | 8 | 9)) | (5, Some(0..=2)) | (136, _)
-    )
+/// Whether the mount's options leave it read-only (the last of `ro`/`rw`).
+fn read_only(m: &ward_spec::Mount) -> bool {
+    m.options
+        .iter()
+        .rev()
+        .find(|o| *o == "ro" || *o == "rw")
+        .is_some_and(|o| o == "ro")
+}
+
+/// `mount.sensitive-host-path`, `mount.runtime-socket`, `device.host` for
+/// binds, `mount.propagation-shared`, and `root.path` judged like a bind
+/// source.
+fn check_mounts(spec: &Spec, ctx: &Context, want: &dyn Fn(&str) -> bool, out: &mut Vec<Hit>) {
+    let mut sensitive: Vec<String> = SENSITIVE_PATHS.iter().map(|s| s.to_string()).collect();
+    sensitive.extend(ctx.sensitive.iter().map(|s| normalize(s)));
+    let mut sockets: Vec<String> = RUNTIME_SOCKETS.iter().map(|s| s.to_string()).collect();
+    sockets.extend(ctx.sockets.iter().map(|s| normalize(s)));
+    // An allowed path exempts itself and what lies below it.
+    let allowed = |p: &str| ctx.allow_paths.iter().any(|a| covers(&normalize(a), p));
+    if want("mount.sensitive-host-path") {
+        match &ctx.rootfs {
+            Some(Source::Unresolved(why)) => hit(
+                out,
+                "mount.sensitive-host-path",
+                format!("root.path cannot be judged: {why}"),
+            ),
+            Some(Source::Host { names, .. }) if !names.first().is_some_and(|n| allowed(n)) => {
+                if let Some(what) = crate::mounts::rootfs_exposes(names, &sensitive) {
+                    hit(
+                        out,
+                        "mount.sensitive-host-path",
+                        format!("root.path is {what}: the container's / would be the host's"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, m) in spec.mounts.iter().enumerate() {
+        if is_bind(m) {
+            let src = m.source.as_deref().unwrap_or("");
+            let lexical;
+            let source = match ctx.sources.get(&i) {
+                Some(s) => s,
+                None if src.starts_with('/') => {
+                    lexical = Source::Host {
+                        names: vec![normalize(src)],
+                        kind: ObjectKind::Unknown,
+                        inside_rootfs: false,
+                    };
+                    &lexical
+                }
+                // A relative source is relative to the bundle: only the
+                // runtime, which resolves it, can judge it.
+                None => continue,
+            };
+            let what = format!("mounts[{i}]: bind of {src} onto {}", m.destination);
+            let lexical_names;
+            let (names, kind) = match source {
+                Source::Unresolved(why) => {
+                    if want("mount.sensitive-host-path") {
+                        hit(
+                            out,
+                            "mount.sensitive-host-path",
+                            format!("{what}: the source cannot be judged: {why}; ward judges the file it opens, so a source that does not exist on the host before the container is made (one that only a mount of the same config would create) is refused"),
+                        );
+                    }
+                    // What the string names still counts (a socket path).
+                    if !src.starts_with('/') {
+                        continue;
+                    }
+                    lexical_names = vec![normalize(src)];
+                    (&lexical_names, ObjectKind::Unknown)
+                }
+                Source::Host {
+                    inside_rootfs: true,
+                    ..
+                } => {
+                    if want("mount.sensitive-host-path") {
+                        hit(
+                            out,
+                            "mount.sensitive-host-path",
+                            format!("{what}: the source lies inside the container's own root.path, where a mount of the same config could stand in its place; bind a host directory outside the rootfs"),
+                        );
+                    }
+                    continue;
+                }
+                Source::Host { names, kind, .. } => (names, *kind),
+            };
+            if names.first().is_some_and(|n| allowed(n)) {
+                continue;
+            }
+            match crate::mounts::exposes(names, kind, read_only(m), &sensitive) {
+                Some(e) if want("mount.sensitive-host-path") => hit(
+                    out,
+                    "mount.sensitive-host-path",
+                    format!("{what} exposes {e}"),
+                ),
+                Some(_) => {}
+                None => {
+                    if let ObjectKind::CharDevice { major, minor } = kind {
+                        if want("device.host")
+                            && !crate::mounts::standard_device(major.into(), Some(minor.into()))
+                        {
+                            hit(
+                                out,
+                                "device.host",
+                                format!("{what}: the device node {major}:{minor}"),
+                            );
+                        }
+                    }
+                }
+            }
+            let socks: Vec<&String> = names
+                .iter()
+                .filter(|n| {
+                    sockets.iter().any(|s| covers(n, s))
+                        || RUNTIME_SOCKET_NAMES.contains(&n.rsplit('/').next().unwrap_or(""))
+                })
+                .collect();
+            if want("mount.runtime-socket") && !socks.is_empty() {
+                let exposed: Vec<&str> = sockets
+                    .iter()
+                    .filter(|s| socks.iter().any(|n| covers(n, s)))
+                    .map(String::as_str)
+                    .collect();
+                hit(
+                    out,
+                    "mount.runtime-socket",
+                    format!(
+                        "{what} exposes {}",
+                        if names.iter().any(|n| n == "/") {
+                            format!("the host's whole filesystem (with {})", sockets[0])
+                        } else if exposed.is_empty() {
+                            socks[0].as_str().to_string()
+                        } else {
+                            exposed.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        if want("mount.propagation-shared")
+            && m.options.iter().any(|o| o == "shared" || o == "rshared")
+        {
+            hit(
+                out,
+                "mount.propagation-shared",
+                format!("mounts[{i}] ({}): shared propagation", m.destination),
+            );
+        }
+    }
 }
 
 /// Every rule of `scope` (or of every scope) that `spec` trips.
@@ -571,13 +766,19 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
     // Capabilities.
     let known = ward_spec::caps::NAMES;
     let have_known = known.iter().filter(|c| caps.contains(**c)).count();
-    if want("privileged") && have_known + 3 >= known.len() {
+    let escape: Vec<&str> = ESCAPE_CAPS
+        .into_iter()
+        .filter(|c| caps.contains(*c))
+        .collect();
+    if want("privileged") && (have_known + 3 >= known.len() || escape.len() >= 3) {
         hit(
             &mut out,
             "privileged",
             format!(
-                "process.capabilities holds {have_known} of the {} capabilities",
-                known.len()
+                "process.capabilities holds {have_known} of the {} capabilities, {} of them escape paths on their own ({})",
+                known.len(),
+                escape.len(),
+                escape.join(", ")
             ),
         );
     }
@@ -593,12 +794,24 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
         );
     }
     let no_seccomp = seccomp_missing(spec);
-    if want("seccomp.unconfined-sys-admin") && no_seccomp && caps.contains("CAP_SYS_ADMIN") {
-        hit(
-            &mut out,
-            "seccomp.unconfined-sys-admin",
-            "process.capabilities has CAP_SYS_ADMIN and linux.seccomp is absent or allows everything",
-        );
+    if want("seccomp.unconfined-sys-admin") && caps.contains("CAP_SYS_ADMIN") {
+        // Judged on the effect: which escape syscalls the filter lets
+        // through (a profile with one errno rule for `acct` narrows nothing).
+        let reachable = reachable_escape_syscalls(spec);
+        if no_seccomp || (!userns && !reachable.is_empty()) {
+            hit(
+                &mut out,
+                "seccomp.unconfined-sys-admin",
+                if no_seccomp {
+                    "process.capabilities has CAP_SYS_ADMIN and linux.seccomp is absent or allows everything".to_string()
+                } else {
+                    format!(
+                        "process.capabilities has CAP_SYS_ADMIN without a user namespace, and linux.seccomp lets through {}",
+                        reachable.join(", ")
+                    )
+                },
+            );
+        }
     }
     if want("seccomp.missing") && no_seccomp {
         let d = if linux.seccomp.is_some() {
@@ -671,85 +884,8 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
         }
     }
 
-    // Mounts.
-    let allowed = |p: &str| ctx.allow_paths.iter().any(|a| normalize(a) == p);
-    let mut sensitive: Vec<String> = SENSITIVE_PATHS.iter().map(|s| s.to_string()).collect();
-    sensitive.extend(ctx.sensitive.iter().map(|s| normalize(s)));
-    let mut sockets: Vec<String> = RUNTIME_SOCKETS.iter().map(|s| s.to_string()).collect();
-    sockets.extend(ctx.sockets.iter().map(|s| normalize(s)));
-    for (i, m) in spec.mounts.iter().enumerate() {
-        if is_bind(m) {
-            let Some(src) = m.source.as_deref() else {
-                continue;
-            };
-            // A relative source is relative to the bundle: only its
-            // resolved form (from the caller) says where it leads.
-            let mut forms = Vec::new();
-            if src.starts_with('/') {
-                forms.push(normalize(src));
-            }
-            if let Some(r) = ctx.resolved.get(src) {
-                let r = normalize(r);
-                if !forms.contains(&r) {
-                    forms.push(r);
-                }
-            }
-            if forms.is_empty() || forms.iter().any(|f| allowed(f)) {
-                continue;
-            }
-            let exposes = |list: &[String]| {
-                let found: Vec<String> = list
-                    .iter()
-                    .filter(|s| forms.iter().any(|f| covers(f, s)))
-                    .cloned()
-                    .collect();
-                if forms.iter().any(|f| f == "/") && !found.is_empty() {
-                    vec![format!("the host's whole filesystem (with {})", found[0])]
-                } else {
-                    found
-                }
-            };
-            let dirs = exposes(&sensitive);
-            if want("mount.sensitive-host-path") && !dirs.is_empty() {
-                hit(
-                    &mut out,
-                    "mount.sensitive-host-path",
-                    format!(
-                        "mounts[{i}]: bind of {src} onto {} exposes {}",
-                        m.destination,
-                        dirs.join(", ")
-                    ),
-                );
-            }
-            let mut socks = exposes(&sockets);
-            for f in &forms {
-                let name = f.rsplit('/').next().unwrap_or("");
-                if socks.is_empty() && RUNTIME_SOCKET_NAMES.contains(&name) {
-                    socks.push(f.clone());
-                }
-            }
-            if want("mount.runtime-socket") && !socks.is_empty() {
-                hit(
-                    &mut out,
-                    "mount.runtime-socket",
-                    format!(
-                        "mounts[{i}]: bind of {src} onto {} exposes {}",
-                        m.destination,
-                        socks.join(", ")
-                    ),
-                );
-            }
-        }
-        if want("mount.propagation-shared")
-            && m.options.iter().any(|o| o == "shared" || o == "rshared")
-        {
-            hit(
-                &mut out,
-                "mount.propagation-shared",
-                format!("mounts[{i}] ({}): shared propagation", m.destination),
-            );
-        }
-    }
+    // Mounts and the rootfs.
+    check_mounts(spec, ctx, &want, &mut out);
     if want("mount.propagation-shared")
         && matches!(
             linux.rootfs_propagation.as_deref(),
@@ -793,7 +929,7 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
                 );
             }
         } else if want("device.host")
-            && !safe_device(
+            && !crate::mounts::standard_device(
                 d.major.unwrap_or(-1),
                 (!any_minor).then_some(d.minor.unwrap_or(0)),
             )
@@ -812,7 +948,7 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
     }
     if want("device.host") {
         for (i, d) in linux.devices.iter().enumerate() {
-            if !safe_device(d.major, Some(d.minor)) {
+            if !crate::mounts::standard_device(d.major, Some(d.minor)) {
                 hit(
                     &mut out,
                     "device.host",

@@ -160,7 +160,14 @@ fn resolved_sources_and_allow_list() {
     let mut v = runc();
     v["mounts"] = json!([{"destination": "/x", "type": "bind", "source": "/srv/link"}]);
     let mut ctx = Context::default();
-    ctx.resolved.insert("/srv/link".into(), "/etc".into());
+    ctx.sources.insert(
+        0,
+        crate::Source::Host {
+            names: vec!["/etc".into()],
+            kind: crate::ObjectKind::Dir,
+            inside_rootfs: false,
+        },
+    );
     let p = Policy::default();
     assert!(!p.decide(&spec(v.clone()), &ctx, Scope::Container).allowed());
     let p = Policy::parse("[mounts]\nallow = [\"/etc\"]\n", Path::new("p.toml")).expect("parses");

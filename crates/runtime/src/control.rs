@@ -200,6 +200,7 @@ pub fn update(g: &Global, id: &str, f: &UpdateFlags) -> Result<()> {
         &s.bundle,
         &view,
         ward_policy::Scope::Resources,
+        None,
     )?;
     cg::restore(&s.cgroup)?.update(&r)?;
     let linux = s.spec.linux.get_or_insert_with(Default::default);

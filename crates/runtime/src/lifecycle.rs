@@ -282,6 +282,9 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     state::validate_id(&o.id)?;
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
     let action = if run { "run" } else { "create" };
+    // The rootfs and bind sources are opened once: the policy judges these
+    // files and the init mounts only them.
+    let resolved = ward_sandbox::rootfs::source::resolve(&bundle, &rootfs, &spec);
     crate::guard::admit(
         g,
         action,
@@ -289,7 +292,10 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         &bundle,
         &spec,
         ward_policy::Scope::Container,
+        Some(&resolved),
     )?;
+    let pins = resolved.pins();
+    drop(resolved);
     let seccomp = compile_seccomp(g, &spec)?;
     let landlock = landlock_rules(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
@@ -348,6 +354,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         process: &process,
         rootfs: rootfs.clone(),
         bundle: bundle.clone(),
+        pins,
         console_socket,
         start,
         preserve_fds: o.preserve_fds,
@@ -869,6 +876,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         &s.bundle,
         &spec_view,
         ward_policy::Scope::Process,
+        None,
     )?;
     check_unsupported(&spec_view)?;
     let seccomp = compile_seccomp(g, &s.spec)?;
@@ -1016,6 +1024,7 @@ pub fn run_ephemeral(
         process: &process,
         rootfs: rootfs.to_path_buf(),
         bundle: bundle.to_path_buf(),
+        pins: ward_sandbox::rootfs::source::resolve(bundle, rootfs, spec).pins(),
         console_socket,
         start: StartSignal::Socket,
         preserve_fds: 0,

@@ -58,6 +58,10 @@ pub struct InitSpec<'a> {
     pub rootfs: PathBuf,
     /// Absolute host path of the bundle (bind sources are relative to it).
     pub bundle: PathBuf,
+    /// The identities of the rootfs and of every bind source as the
+    /// runtime opened (and the policy judged) them: the init mounts only
+    /// these files.
+    pub pins: crate::rootfs::source::Pins,
     /// A connected socket to send the pty master to.
     pub console_socket: Option<OwnedFd>,
     pub start: StartSignal,
@@ -420,13 +424,8 @@ fn setup(
         None::<&str>,
     )
     .layer("rootfs", || "making / a recursive slave".into())?;
-    let rootfs_dir = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open(&init.rootfs)
-        .layer("rootfs", || {
-            format!("opening root.path {}", init.rootfs.display())
-        })?;
+    let rootfs_dir =
+        crate::rootfs::source::reopen_pinned(&init.rootfs, init.pins.rootfs, "root.path")?;
     let root = ward_sys::mount::open_tree(rootfs_dir.as_fd(), "", true, true)
         .layer("rootfs", || "cloning the rootfs mount".into())?;
     ward_sys::mount::move_mount_fd(root.as_fd(), rootfs_dir.as_fd())
@@ -439,6 +438,7 @@ fn setup(
     mounts::apply(
         root.as_fd(),
         &init.bundle,
+        &init.pins,
         &spec.mounts,
         &init.cgroup_mounts,
         mount_label,

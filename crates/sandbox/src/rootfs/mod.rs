@@ -9,6 +9,7 @@ pub mod dev;
 pub mod masked;
 pub mod mounts;
 pub mod pivot;
+pub mod source;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 

@@ -134,12 +134,14 @@ fn label_root(tree: &OwnedFd, label: &str) -> Result<()> {
 pub fn apply(
     root: BorrowedFd<'_>,
     bundle: &Path,
+    pins: &super::source::Pins,
     mounts: &[Mount],
     cgroups: &[CgroupMount],
     label: Option<&str>,
 ) -> Result<()> {
     for (i, mnt) in mounts.iter().enumerate() {
-        mount_one(root, bundle, mnt, cgroups, label).map_err(|e| {
+        let pin = pins.binds.get(&i).copied();
+        mount_one(root, bundle, pin, mnt, cgroups, label).map_err(|e| {
             err(
                 e.layer,
                 format!("mounts[{i}] ({}): {}", mnt.destination, e.msg),
@@ -152,6 +154,7 @@ pub fn apply(
 fn mount_one(
     root: BorrowedFd<'_>,
     bundle: &Path,
+    pin: Option<super::source::Identity>,
     mnt: &Mount,
     cgroups: &[CgroupMount],
     label: Option<&str>,
@@ -164,19 +167,11 @@ fn mount_one(
             .source
             .as_deref()
             .ok_or_else(|| err("mounts", "a bind mount needs a source"))?;
-        let source = if Path::new(source).is_absolute() {
-            Path::new(source).to_path_buf()
-        } else {
-            bundle.join(source)
-        };
-        let src = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
-            .open(&source)
-            .layer("mounts", || {
-                format!("opening bind source {}", source.display())
-            })?;
-        let src_is_dir = src.metadata().map(|md| md.is_dir()).unwrap_or(false);
+        let source = super::source::host_path(bundle, source);
+        // The file the runtime opened and judged, or nothing.
+        let src = super::source::reopen_pinned(&source, pin, "bind source")?;
+        let src_is_dir = super::source::identity(src.as_fd())
+            .is_ok_and(|(_, mode, _)| mode & libc::S_IFMT == libc::S_IFDIR);
         let tree = m::open_tree(src.as_fd(), "", true, opts.recursive).layer("mounts", || {
             format!("cloning the mount of {}", source.display())
         })?;
