@@ -52,3 +52,6 @@ mod cve_2025_52881;
 
 #[path = "escapes/tiocsti.rs"]
 mod tiocsti;
+
+#[path = "escapes/stacked_bind_source.rs"]
+mod stacked_bind_source;

@@ -1132,3 +1132,6 @@ fn an_invalid_etc_ward_policy_toml_refuses_everything() {
     oci(&["delete", "--force", &before]).ok();
     ctx.assert_no_leftovers(&before, &b.dir, None);
 }
+
+#[path = "policy/bypass.rs"]
+mod bypass;
