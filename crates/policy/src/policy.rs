@@ -73,6 +73,8 @@ struct File {
     capabilities: AllowSection,
     #[serde(default)]
     sysctls: AllowSection,
+    #[serde(default)]
+    hooks: AllowSection,
 }
 
 /// A loaded policy.
@@ -92,6 +94,7 @@ pub struct Policy {
     pub allow_paths: Vec<String>,
     pub allow_caps: Vec<String>,
     pub allow_sysctls: Vec<String>,
+    pub allow_hooks: Vec<String>,
 }
 
 /// Why a policy file was not loaded.
@@ -131,6 +134,7 @@ impl Default for Policy {
             allow_paths: Vec::new(),
             allow_caps: Vec::new(),
             allow_sysctls: Vec::new(),
+            allow_hooks: Vec::new(),
         }
     }
 }
@@ -190,6 +194,7 @@ impl Policy {
             (&file.mounts.sensitive, "mounts.sensitive"),
             (&file.mounts.sockets, "mounts.sockets"),
             (&file.mounts.allow, "mounts.allow"),
+            (&file.hooks.allow, "hooks.allow"),
         ] {
             if let Some(e) = bad_path(list, what) {
                 return Err(e);
@@ -226,6 +231,7 @@ impl Policy {
             });
         }
         p.allow_sysctls = file.sysctls.allow;
+        p.allow_hooks = file.hooks.allow;
         Ok(p)
     }
 
@@ -250,6 +256,7 @@ impl Policy {
         ctx.allow_paths.extend(self.allow_paths.iter().cloned());
         ctx.allow_caps.extend(self.allow_caps.iter().cloned());
         ctx.allow_sysctls.extend(self.allow_sysctls.iter().cloned());
+        ctx.allow_hooks.extend(self.allow_hooks.iter().cloned());
         ctx
     }
 

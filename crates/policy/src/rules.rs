@@ -294,6 +294,16 @@ pub const RULES: &[Rule] = &[
         fix: "set only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* with an ipc namespace, net.* with a network namespace)",
     },
     Rule {
+        id: "hooks.host-command",
+        cis: &[],
+        severity: High,
+        default_mode: Warn,
+        scope: Container,
+        title: "the config runs hooks: host programs, with the runtime's rights, outside every container layer",
+        why: "a prestart, createRuntime, poststart or poststop hook runs on the host as root with no namespace, capability, seccomp or LSM limit (an attacker's review ran /bin/sh on the host through createRuntime and poststop); only the engine that starts the runtime should add them",
+        fix: "remove the hooks, or list their programs in [hooks] allow of the policy (dockerd's own libnetwork hook and the NVIDIA container hook are allowed by default)",
+    },
+    Rule {
         id: "caps.added",
         cis: &["5.4"],
         severity: Medium,
@@ -447,6 +457,11 @@ pub struct Context {
     pub allow_caps: Vec<String>,
     /// Sysctls allowed although they trip `sysctl.unsafe`.
     pub allow_sysctls: Vec<String>,
+    /// Hook paths -> the program they run on the host (symlinks and
+    /// `/proc/<pid>/exe` resolved), where the runtime could resolve them.
+    pub hook_programs: BTreeMap<String, String>,
+    /// Hook programs allowed on top of [`ENGINE_HOOKS`].
+    pub allow_hooks: Vec<String>,
 }
 
 /// A rule that a config trips, with the part of the config that trips it.
@@ -596,6 +611,65 @@ fn seccomp_missing(spec: &Spec) -> bool {
 
 fn is_bind(m: &ward_spec::Mount) -> bool {
     m.kind.as_deref() == Some("bind") || m.options.iter().any(|o| o == "bind" || o == "rbind")
+}
+
+/// Engines' own hooks: dockerd's libnetwork-setkey prestart hook (Docker
+/// writes `/proc/<dockerd pid>/exe` or dockerd's path) and the NVIDIA
+/// container toolkit's hook.
+pub const ENGINE_HOOKS: [&str; 6] = [
+    "/usr/bin/dockerd",
+    "/usr/sbin/dockerd",
+    "/usr/local/bin/dockerd",
+    "/usr/bin/nvidia-container-runtime-hook",
+    "/usr/bin/nvidia-container-toolkit",
+    "/usr/local/bin/nvidia-container-runtime-hook",
+];
+
+/// Every hook of the config: (stage, hook).
+pub fn hooks(spec: &Spec) -> Vec<(&'static str, &ward_spec::Hook)> {
+    let Some(h) = spec.hooks.as_ref() else {
+        return Vec::new();
+    };
+    [
+        ("prestart", &h.prestart),
+        ("createRuntime", &h.create_runtime),
+        ("createContainer", &h.create_container),
+        ("startContainer", &h.start_container),
+        ("poststart", &h.poststart),
+        ("poststop", &h.poststop),
+    ]
+    .into_iter()
+    .flat_map(|(stage, list)| list.iter().map(move |hook| (stage, hook)))
+    .collect()
+}
+
+/// `hooks.host-command`: every hook whose program is not an engine's own
+/// or in the policy's allow list. createContainer and startContainer hooks
+/// run in the container's namespaces but are still host programs.
+fn check_hooks(spec: &Spec, ctx: &Context, out: &mut Vec<Hit>) {
+    for (stage, hook) in hooks(spec) {
+        let program = ctx
+            .hook_programs
+            .get(&hook.path)
+            .map_or_else(|| normalize(&hook.path), |p| normalize(p));
+        let written = normalize(&hook.path);
+        let allowed = ENGINE_HOOKS.contains(&program.as_str())
+            || ctx
+                .allow_hooks
+                .iter()
+                .any(|a| normalize(a) == program || normalize(a) == written);
+        if !allowed {
+            hit(
+                out,
+                "hooks.host-command",
+                if program == hook.path {
+                    format!("hooks.{stage}: {}", hook.path)
+                } else {
+                    format!("hooks.{stage}: {} (runs {program})", hook.path)
+                },
+            );
+        }
+    }
 }
 
 /// Whether the mount's options leave it read-only (the last of `ro`/`rw`).
@@ -886,6 +960,9 @@ pub fn check(spec: &Spec, ctx: &Context, scope: Option<Scope>) -> Vec<Hit> {
 
     // Mounts and the rootfs.
     check_mounts(spec, ctx, &want, &mut out);
+    if want("hooks.host-command") {
+        check_hooks(spec, ctx, &mut out);
+    }
     if want("mount.propagation-shared")
         && matches!(
             linux.rootfs_propagation.as_deref(),

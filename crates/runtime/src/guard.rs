@@ -108,6 +108,12 @@ pub fn host_context(root: &Path, spec: &Spec, resolved: Option<&Resolved>) -> Co
         ctx.sensitive.push(root.to_string_lossy().into_owned());
     }
     ctx.sockets.extend(listening_engine_sockets());
+    for (_, hook) in ward_policy::rules::hooks(spec) {
+        if let Ok(p) = std::fs::canonicalize(&hook.path) {
+            ctx.hook_programs
+                .insert(hook.path.clone(), p.to_string_lossy().into_owned());
+        }
+    }
     if let Some(resolved) = resolved {
         judge_sources(&mut ctx, resolved);
     }
@@ -476,6 +482,16 @@ fn write_full(
             Err(e) => e.path.display().to_string(),
         }),
     );
+    // Hooks run on the host: what they run is part of the record.
+    let hooks: Vec<serde_json::Value> = spec
+        .map(ward_policy::rules::hooks)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(stage, h)| json!({"stage": stage, "path": h.path, "args": h.args, "env": redact_env(&h.env)}))
+        .collect();
+    if !hooks.is_empty() {
+        rec.insert("hooks", json!(hooks));
+    }
     if let Some(p) = spec.and_then(|s| s.process.as_ref()) {
         rec.insert(
             "process",

@@ -357,3 +357,54 @@ fn host_namespace_by_another_path_is_the_hosts() {
     let _ = sleeper.kill();
     let _ = sleeper.wait();
 }
+
+/// Finding 6: hooks are host commands: a rule (warn by default, with an
+/// allowlist), the hook paths in the audit record, a `ward audit` finding.
+#[test]
+fn hooks_are_judged_and_recorded() {
+    let Some(ctx) = ward_ctx("policy-hooks") else {
+        return;
+    };
+    if !default_policy_in_force(&ctx) {
+        return;
+    }
+    let marker = ctx.path("hook-ran");
+    let mut b = ctx.bundle(&["true"]);
+    b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh",
+        "args": ["sh", "-c", format!("touch {}", marker.display())]}]});
+    let id = ctx.id("warned");
+    let o = create(&ctx, None, &b, &id);
+    assert!(o.success(), "{o}");
+    let r = record_for(&ctx, &id, "create");
+    assert_eq!(r["decision"], "warned", "{r}");
+    assert!(
+        r["rules"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "hooks.host-command")),
+        "{r}"
+    );
+    assert_eq!(r["hooks"][0]["stage"], "createRuntime", "{r}");
+    assert_eq!(r["hooks"][0]["path"], "/bin/sh", "{r}");
+    ctx.delete_force(&id);
+    // Enforced by the policy file: refused before the hook runs.
+    let _ = std::fs::remove_file(&marker);
+    let enforce = super::write_policy(&ctx, "[rules]\n\"hooks.host-command\" = \"enforce\"\n");
+    assert_refused(&ctx, Some(&enforce), &b, "hooks.host-command");
+    assert!(!marker.exists(), "the hook ran although the policy refused");
+    // Allowed by path: no finding.
+    let allow = super::write_policy(
+        &ctx,
+        "[rules]\n\"hooks.host-command\" = \"enforce\"\n[hooks]\nallow = [\"/bin/sh\"]\n",
+    );
+    let id = ctx.id("allowed");
+    let o = create(&ctx, Some(&allow), &b, &id);
+    assert!(o.success(), "{o}");
+    ctx.delete_force(&id);
+    // `ward audit` reports it.
+    b.save().expect("save");
+    let o = super::ward(
+        &ctx,
+        &["audit", "--json", &b.config_path().display().to_string()],
+    );
+    assert!(o.stdout.contains("hooks.host-command"), "{o}");
+}
