@@ -480,6 +480,7 @@ pub fn start(g: &Global, id: &str) -> Result<()> {
         let _ = poll(&mut fds, PollTimeout::from(100u8));
         let mut b = [0u8; 1];
         if let Ok(1) = fifo.read(&mut b) {
+            last_steps_of_init(&mut fifo, id, deadline)?;
             break;
         }
         if !state::init_alive(&saved) {
@@ -505,6 +506,40 @@ pub fn start(g: &Global, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// After the init's "0" on the exec fifo: it keeps the write end open (close
+/// on exec) through its last steps (startContainer hooks, LSM, Landlock,
+/// seccomp, execve) and writes their error there. EOF: it exec'd (or died
+/// without a word: killed). Past the deadline (a slow startContainer hook)
+/// `start` stops waiting, as runc never waits.
+fn last_steps_of_init(fifo: &mut fs::File, id: &str, deadline: Instant) -> Result<()> {
+    let mut report = Vec::new();
+    loop {
+        let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(100u8));
+        let mut b = [0u8; 4096];
+        match fifo.read(&mut b) {
+            Ok(0) => break,
+            Ok(n) => report.extend_from_slice(&b[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(msg(format!("reading the exec fifo of {id:?}: {e}"))),
+        }
+        if Instant::now() > deadline {
+            crate::log::warn(&format!(
+                "start {id:?}: the init has not exec'd its program after 30 s (startContainer hooks?); not waiting longer"
+            ));
+            break;
+        }
+    }
+    if report.is_empty() {
+        return Ok(());
+    }
+    Err(msg(format!(
+        "cannot start container {id:?}: its init failed before running process.args: {}",
+        String::from_utf8_lossy(&report)
+    )))
+}
+
 /// Runs hooks whose failure the spec says must only be logged.
 fn warn_hooks(kind: &str, list: &[Hook], st: &str) {
     if let Err(e) = hooks::run(kind, list, st) {
@@ -528,6 +563,17 @@ pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> 
     made.spawned
         .channel
         .send(&ward_sandbox::handshake::ToChild::Start)?;
+    // The init's last steps (hooks, LSM, Landlock, seccomp, execve) may
+    // still fail: say so instead of returning its exit code 1 silently.
+    if let Err(e) = made.spawned.wait_exec() {
+        let store = Store::new(&g.root);
+        if let Ok(locked) = store.open(&o.id) {
+            let _ = destroy(&store, locked, &made.saved);
+        }
+        // Our child (destroy killed it if it was still there): reap it.
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(made.saved.pid), None);
+        return Err(e.into());
+    }
     let st = state_json(
         &o.id,
         made.saved.pid,

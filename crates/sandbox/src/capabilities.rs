@@ -33,7 +33,17 @@ pub fn drop_bounding(c: Option<&Capabilities>) -> Result<()> {
 
 /// Step 2, after the uid change (with KEEPCAPS): set effective, permitted,
 /// inheritable, then the ambient set.
-pub fn apply_sets(c: Option<&Capabilities>) -> Result<()> {
+///
+/// `keep` (a mask) is added to the effective and permitted sets only, never
+/// to the inheritable, bounding or ambient ones: pipeline.rs keeps
+/// CAP_SYS_ADMIN this way to load seccomp and Landlock at the very end when
+/// there is no no_new_privs. Without no_new_privs execve computes the new
+/// permitted set from the bounding, inheritable and ambient sets (and the
+/// file's capabilities), never from the old permitted one, so the kept bit
+/// is gone in the container's program (tests/tests/seccomp_last.rs reads
+/// /proc/self/status inside). With no_new_privs the old permitted set caps
+/// the new one, so `keep` must stay 0 then.
+pub fn apply_sets(c: Option<&Capabilities>, keep: u64) -> Result<()> {
     let sets = match c {
         Some(c) => sys::CapSets {
             effective: mask(&c.effective),
@@ -42,7 +52,12 @@ pub fn apply_sets(c: Option<&Capabilities>) -> Result<()> {
         },
         None => sys::CapSets::default(),
     };
-    sys::set(sets).layer("capabilities", || "capset (process.capabilities)".into())?;
+    let held = sys::CapSets {
+        effective: sets.effective | keep,
+        permitted: sets.permitted | keep,
+        inheritable: sets.inheritable,
+    };
+    sys::set(held).layer("capabilities", || "capset (process.capabilities)".into())?;
     sys::ambient_clear_all().layer("capabilities", || "clearing the ambient set".into())?;
     if let Some(ambient) = c.and_then(|c| c.ambient.as_ref()) {
         for name in ambient {

@@ -68,11 +68,17 @@ fn is_executable(path: &str) -> bool {
         && nix::unistd::access(path, AccessFlags::X_OK).is_ok()
 }
 
-/// execve(2) with a clean signal state; returns only on failure.
-pub fn exec(p: &Prepared) -> Result<Infallible> {
+/// A clean signal state for the program: done before the seccomp filter is
+/// loaded (it is a syscall of the runtime, not of the program).
+pub fn reset_signals() -> Result<()> {
     ward_sys::process::reset_signals().layer("exec", || {
         "resetting the signal mask and dispositions".into()
-    })?;
+    })
+}
+
+/// execve(2), the only syscall of the runtime made under the container's
+/// seccomp filter; returns only on failure.
+pub fn exec(p: &Prepared) -> Result<Infallible> {
     nix::unistd::execve(&p.path, &p.args, &p.env).layer("exec", || format!("execve {:?}", p.path))
 }
 

@@ -16,11 +16,19 @@
 //!  7. Landlock ruleset built (paths resolved in the root), bounding set,
 //!     uid/gid/groups, capability sets, cwd, program lookup
 //!  8. seal fds; tell the parent "ready"; wait for `start`
-//!  9. LSM labels, no_new_privs, Landlock enforced, seccomp LAST (before the
-//!     capability drop when there is no no_new_privs: the kernel then
-//!     demands CAP_SYS_ADMIN, for seccomp and Landlock alike — so with
-//!     Landlock and without no_new_privs the capability sets are set right
-//!     after Landlock), execve
+//!  9. startContainer hooks, LSM labels, no_new_privs, Landlock enforced,
+//!     signals reset, seccomp LAST, execve. Nothing of the runtime runs
+//!     under the container's filter but execve (issue #14, finding 11): an
+//!     allowlist that does not name close_range, openat2, write ... must not
+//!     break the start, and a filter that fakes close_range's success must
+//!     not leak fds. Without no_new_privs the kernel demands CAP_SYS_ADMIN
+//!     for seccomp and Landlock: stage 7 then keeps CAP_SYS_ADMIN in the
+//!     effective and permitted sets only (not bounding, inheritable,
+//!     ambient), and execve drops it (capabilities::apply_sets).
+//!     Exception: a filter with SCMP_ACT_NOTIFY is loaded before stage 7,
+//!     so its listener reaches the agent before `create` returns.
+//!     An error of stage 9 reaches the caller: `start` through the exec
+//!     fifo, `run` and `exec` through the channel ([`Spawned::wait_exec`]).
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -106,6 +114,24 @@ pub struct Spawned {
     pub pid: i32,
     pub pidfd: OwnedFd,
     pub channel: Channel,
+}
+
+impl Spawned {
+    /// After `Start` was sent (`run`): waits until the init has exec'd its
+    /// program — its end of the channel is close-on-exec, so the channel
+    /// reaches EOF — and returns the error of stage 9 instead if it sent one.
+    /// Not for an init under a reaper (extras): the reaper keeps the channel.
+    pub fn wait_exec(&self) -> Result<()> {
+        wait_exec(&self.channel, "container init")
+    }
+}
+
+fn wait_exec(ch: &Channel, what: &'static str) -> Result<()> {
+    match ch.recv::<ToParent>()? {
+        None => Ok(()),
+        Some(ToParent::Failed { msg }) => Err(err(what, msg)),
+        Some(other) => Err(err("handshake", format!("unexpected message {other:?}"))),
+    }
 }
 
 /// Kills and reaps a half-made container if set-up fails.
@@ -365,16 +391,14 @@ fn enter_cgroupns(ns: &Namespaces, done: bool) -> Result<()> {
     Ok(())
 }
 
-/// Waits for `Go`; returns the init's pid as the runtime sees it.
-/// The early seccomp load, while CAP_SYS_ADMIN is still held: needed
-/// without no_new_privs (the kernel demands the capability then), and for a
-/// notify filter, whose listener must reach its agent before the container
-/// reports ready.
-fn load_seccomp_early(prog: Option<&(Vec<u8>, u32)>, p: &Process, ch: &Channel) -> Result<()> {
-    let Some(prog) = prog else { return Ok(()) };
-    if p.no_new_privileges && !crate::seccomp::wants_listener(prog) {
+/// A notify filter (SCMP_ACT_NOTIFY) is loaded before stage 7, while
+/// CAP_SYS_ADMIN is held: its listener must reach the agent through the
+/// runtime before the container reports ready (after that `create` has
+/// returned). The runtime's syscalls after this point go to the agent.
+fn load_seccomp_listener(prog: Option<&(Vec<u8>, u32)>, ch: &Channel) -> Result<()> {
+    let Some(prog) = prog.filter(|p| crate::seccomp::wants_listener(p)) else {
         return Ok(());
-    }
+    };
     if let Some(listener) = crate::seccomp::load(prog)? {
         ch.send_with_fd(&ToParent::SeccompListener, listener.as_fd())?;
         drop(listener);
@@ -383,16 +407,33 @@ fn load_seccomp_early(prog: Option<&(Vec<u8>, u32)>, p: &Process, ch: &Channel) 
     Ok(())
 }
 
-/// The late load, after no_new_privs, right before execve.
-fn load_seccomp_late(prog: Option<&(Vec<u8>, u32)>, p: &Process) -> Result<()> {
+/// Every other filter: the very last step before execve (see the module
+/// doc, stage 9).
+fn load_seccomp_last(prog: Option<&(Vec<u8>, u32)>) -> Result<()> {
     match prog {
-        Some(prog) if p.no_new_privileges && !crate::seccomp::wants_listener(prog) => {
-            crate::seccomp::load(prog).map(drop)
-        }
+        Some(prog) if !crate::seccomp::wants_listener(prog) => crate::seccomp::load(prog).map(drop),
         _ => Ok(()),
     }
 }
 
+/// What stage 7 keeps on top of the configured capability sets until
+/// execve: CAP_SYS_ADMIN when seccomp or Landlock is loaded at the end
+/// without no_new_privs (the kernel demands it then). With no_new_privs
+/// nothing: no_new_privs makes execve cap the new permitted set by the old.
+fn keep_for_the_end(
+    prog: Option<&(Vec<u8>, u32)>,
+    landlock: Option<&crate::landlock::Prepared>,
+    p: &Process,
+) -> u64 {
+    let late_seccomp = prog.is_some_and(|p| !crate::seccomp::wants_listener(p));
+    if !p.no_new_privileges && (late_seccomp || landlock.is_some()) {
+        ward_spec::caps::number("CAP_SYS_ADMIN").map_or(0, |c| 1u64 << c)
+    } else {
+        0
+    }
+}
+
+/// Waits for `Go`; returns the init's pid as the runtime sees it.
 fn expect_go(ch: &Channel) -> Result<i32> {
     match ch.expect::<ToChild>()? {
         ToChild::Go { pid } => Ok(pid),
@@ -534,9 +575,9 @@ fn setup(
         None => None,
     };
     drop(new_root);
-    load_seccomp_early(init.seccomp.as_ref(), p, ch)?;
-    let defer_caps = defer_caps(landlock.as_ref(), p);
-    privileges::become_user(p, p.capabilities.as_ref(), defer_caps)?;
+    load_seccomp_listener(init.seccomp.as_ref(), ch)?;
+    let keep = keep_for_the_end(init.seccomp.as_ref(), landlock.as_ref(), p);
+    privileges::become_user(p, p.capabilities.as_ref(), keep)?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
     drop(cwd);
@@ -551,7 +592,7 @@ fn setup(
             .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
     }
     ch.send(&ToParent::Ready)?;
-    match &init.start {
+    let mut report = match &init.start {
         StartSignal::Fifo(fifo) => {
             let path = format!("thread-self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fifo));
             let mut w = ward_sys::fs::openat2(init.host_proc.as_fd(), &path, libc::O_WRONLY, 0, 0)
@@ -559,15 +600,36 @@ fn setup(
                 .layer("start", || "opening the exec fifo".into())?;
             w.write_all(b"0")
                 .layer("start", || "writing the exec fifo".into())?;
+            Some(w)
         }
         StartSignal::Socket => match ch.expect::<ToChild>()? {
-            ToChild::Start => {}
+            ToChild::Start => None,
             other => return Err(err("handshake", format!("unexpected message {other:?}"))),
         },
+    };
+    // 9. `create` has returned: an error now goes to `start`, which reads
+    //    the exec fifo until execve closes it (close-on-exec) — the write
+    //    end stays open until then. `run` gets it on the channel (fork_into).
+    let failure = match last_steps(init, host_pid, landlock, &program) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    if let Some(w) = report.as_mut() {
+        let _ = w.write_all(failure.to_string().as_bytes());
     }
+    Err(failure)
+}
 
-    // 9. The last steps, in this order. startContainer hooks run here, in
-    //    the container's namespaces, with paths resolved in the container.
+/// Stage 9, in this order. startContainer hooks run here, in the
+/// container's namespaces, with paths resolved in the container.
+fn last_steps(
+    init: &InitSpec<'_>,
+    host_pid: i32,
+    landlock: Option<crate::landlock::Prepared>,
+    program: &exec::Prepared,
+) -> Result<Infallible> {
+    let spec = init.spec;
+    let p = init.process;
     if let Some(h) = spec
         .hooks
         .as_ref()
@@ -582,34 +644,12 @@ fn setup(
     }
     crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
-    enforce_landlock(landlock, p, defer_caps)?;
-    load_seccomp_late(init.seccomp.as_ref(), p)?;
-    crate::extras::exec(&init.extras, &program)
-}
-
-/// Without no_new_privs, landlock_restrict_self needs CAP_SYS_ADMIN, which
-/// the capability sets of the config usually drop: then they are set only
-/// after Landlock ([`enforce_landlock`]), the process keeping its
-/// permitted set as effective until then. Meanwhile only runtime code runs,
-/// and the startContainer hooks (which get the wider set: docs/landlock.md).
-fn defer_caps(landlock: Option<&crate::landlock::Prepared>, p: &Process) -> bool {
-    landlock.is_some() && !p.no_new_privileges
-}
-
-/// Stage 9: enforces the prepared Landlock domain, then (see
-/// [`defer_caps`]) sets the capability sets.
-fn enforce_landlock(
-    landlock: Option<crate::landlock::Prepared>,
-    p: &Process,
-    deferred_caps: bool,
-) -> Result<()> {
     if let Some(l) = landlock {
         l.restrict()?;
     }
-    if deferred_caps {
-        crate::capabilities::apply_sets(p.capabilities.as_ref())?;
-    }
-    Ok(())
+    exec::reset_signals()?;
+    load_seccomp_last(init.seccomp.as_ref())?;
+    crate::extras::exec(&init.extras, program)
 }
 
 /// Writes a (validated, namespaced) sysctl through the host procfs handle
@@ -697,6 +737,8 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
             other => return Err(err("handshake", format!("unexpected message {other:?}"))),
         }
     }
+    // Only the filter load and execve are left: their error, if any.
+    wait_exec(&parent_end, "exec")?;
     guard.armed = false;
     Ok(Spawned {
         pid,
@@ -741,9 +783,9 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         None => None,
     };
     drop(root);
-    load_seccomp_early(e.seccomp.as_ref(), p, ch)?;
-    let defer_caps = defer_caps(landlock.as_ref(), p);
-    privileges::become_user(p, p.capabilities.as_ref(), defer_caps)?;
+    load_seccomp_listener(e.seccomp.as_ref(), ch)?;
+    let keep = keep_for_the_end(e.seccomp.as_ref(), landlock.as_ref(), p);
+    privileges::become_user(p, p.capabilities.as_ref(), keep)?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {}", p.cwd))?;
     drop(cwd);
@@ -753,10 +795,15 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     // `exec --detach` leaves us behind: the death signal must not follow.
     ward_sys::process::set_parent_death_signal(0)
         .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
-    ch.send(&ToParent::Ready)?;
     crate::lsm::apply(e.host_proc.as_fd(), host_pid, p)?;
     privileges::no_new_privs(p)?;
-    enforce_landlock(landlock, p, defer_caps)?;
-    load_seccomp_late(e.seccomp.as_ref(), p)?;
+    if let Some(l) = landlock {
+        l.restrict()?;
+    }
+    exec::reset_signals()?;
+    // The parent waits for EOF (execve closes our end) or `Failed` after
+    // this; the filter comes last, as for the init (stage 9).
+    ch.send(&ToParent::Ready)?;
+    load_seccomp_last(e.seccomp.as_ref())?;
     exec::exec(&program)
 }

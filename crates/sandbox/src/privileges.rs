@@ -42,10 +42,10 @@ pub fn limits(p: &Process) -> Result<()> {
 /// order that works: dropping the bounding set needs CAP_SETPCAP, and the
 /// uid change clears the sets unless KEEPCAPS is on.
 ///
-/// `defer_sets`: keep the permitted set (as effective too) for a later
-/// [`capabilities::apply_sets`] — Landlock without no_new_privs needs
-/// CAP_SYS_ADMIN at the very end (pipeline.rs).
-pub fn become_user(p: &Process, caps: Option<&Capabilities>, defer_sets: bool) -> Result<()> {
+/// `keep`: capabilities (a mask) to hold in the effective and permitted sets
+/// on top of the configured ones, until execve drops them (see
+/// [`capabilities::apply_sets`]); only those still permitted are kept.
+pub fn become_user(p: &Process, caps: Option<&Capabilities>, keep: u64) -> Result<()> {
     capabilities::drop_bounding(caps)?;
     ward_sys::process::set_keep_caps(true).layer("user", || "PR_SET_KEEPCAPS".into())?;
     let u = &p.user;
@@ -67,20 +67,14 @@ pub fn become_user(p: &Process, caps: Option<&Capabilities>, defer_sets: bool) -
     nix::unistd::setresuid(uid, uid, uid)
         .layer("user", || format!("setuid {} (process.user.uid)", u.uid))?;
     ward_sys::process::set_keep_caps(false).layer("user", || "PR_SET_KEEPCAPS".into())?;
-    if defer_sets {
-        // The uid change emptied the effective set; KEEPCAPS kept permitted.
-        let now = ward_sys::caps::get().layer("capabilities", || "capget".into())?;
-        ward_sys::caps::set(ward_sys::caps::CapSets {
-            effective: now.permitted,
-            permitted: now.permitted,
-            inheritable: 0,
-        })
-        .layer("capabilities", || {
-            "restoring the effective set until Landlock".into()
-        })?;
+    let keep = if keep == 0 {
+        0
     } else {
-        capabilities::apply_sets(caps)?;
-    }
+        // KEEPCAPS kept the permitted set through the uid change.
+        let now = ward_sys::caps::get().layer("capabilities", || "capget".into())?;
+        keep & now.permitted
+    };
+    capabilities::apply_sets(caps, keep)?;
     if let Some(mask) = u.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }

@@ -2,12 +2,15 @@
 //!
 //! Threat: the kernel's syscall surface. A filter is the last layer that
 //! still holds when a process has every capability its config grants.
-//! It is loaded last (after no_new_privs) so that the runtime's own set-up
-//! syscalls are not filtered; without no_new_privs the kernel demands
-//! CAP_SYS_ADMIN to load it, so it is loaded before the capability drop,
-//! as runc does. A filter with SCMP_ACT_NOTIFY is loaded before the
-//! container reports ready, so its listener reaches the agent (through the
-//! runtime) before any notified syscall can block.
+//! It is loaded last, right before execve, with or without no_new_privs:
+//! an allowlist written for the container's program does not name the
+//! runtime's own syscalls (close_range, openat2 ...), and a filter that
+//! fakes one's success must not undo a protection (fds left open). Without
+//! no_new_privs the kernel demands CAP_SYS_ADMIN: the init keeps it in its
+//! effective and permitted sets until execve drops it (pipeline.rs, stage
+//! 9). A filter with SCMP_ACT_NOTIFY is loaded before the container reports
+//! ready, so its listener reaches the agent (through the runtime) before
+//! any notified syscall can block.
 
 use std::os::fd::OwnedFd;
 
