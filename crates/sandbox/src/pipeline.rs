@@ -8,7 +8,9 @@
 //!  2. join namespaces by path, unshare the rest (slow path only), become
 //!     root of the user namespace, unshare the cgroup namespace once inside
 //!     the container's cgroup
-//!  3. mounts on a private copy of the rootfs, /dev, console
+//!  3. mounts on a private copy of the rootfs, /dev (the default devices
+//!     on the configured /dev mount, or on the image's own /dev, which must
+//!     be a directory), console
 //!  4. create hooks (in the parent), pivot_root
 //!  5. create the cwd, hostname, domainname, sysctls (while still writable)
 //!  6. masked paths, read-only paths, read-only root, propagation;
@@ -476,6 +478,12 @@ fn setup(
     // linux.mountLabel (only with SELinux enabled: the runtime refuses it
     // otherwise, at create).
     let mount_label = linux.mount_label.as_deref().filter(|l| !l.is_empty());
+    // No mount on /dev: the image's own /dev gets the default devices (as
+    // runc and crun do). Checked before any mount is made below it.
+    let image_dev = !spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
+    if image_dev {
+        dev::check_image_dev(root.as_fd())?;
+    }
     mounts::apply(
         root.as_fd(),
         &init.bundle,
@@ -484,14 +492,11 @@ fn setup(
         &init.cgroup_mounts,
         mount_label,
     )?;
-    let dev_is_tmpfs = spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
-    if dev_is_tmpfs {
-        dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
-    }
+    // The default devices replace whatever the image has at their paths
+    // (a symlink, fifo or file is unlinked, never followed).
+    dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
     dev::create_devices(root.as_fd(), &linux.devices, new_userns)?;
-    if dev_is_tmpfs {
-        dev::create_links(root.as_fd())?;
-    }
+    dev::create_links(root.as_fd())?;
 
     // 4. Hooks that must see the mounted rootfs, then the switch.
     if spec.hooks.as_ref().is_some_and(|h| {

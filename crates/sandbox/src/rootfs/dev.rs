@@ -38,6 +38,51 @@ pub fn default_devices() -> Vec<Device> {
     .collect()
 }
 
+/// Without a mount on /dev the default devices go into the image's own
+/// /dev (runc and crun do the same). Threat: an image whose /dev is a
+/// symlink (to /, /etc, a host path) would have the nodes, the /dev/pts and
+/// /dev/shm mounts and the masking source land elsewhere — crun 1.8.1
+/// creates /etc/null on the host for `/dev -> /etc`; runc resolves it in
+/// the rootfs and writes rootfs/etc/null. ward refuses it, before any mount
+/// is made. A missing /dev is created (as runc does). `root` is the rootfs
+/// tree, not yet the container's `/`, so `dev` names exactly one entry.
+pub fn check_image_dev(root: BorrowedFd<'_>) -> Result<()> {
+    let fix = "make /dev a directory in the image, or mount a tmpfs on /dev (mounts[], as `runc spec` does)";
+    match nix::sys::stat::fstatat(
+        Some(root.as_raw_fd()),
+        "dev",
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    ) {
+        Ok(st) => match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => Ok(()),
+            libc::S_IFLNK => {
+                let target = nix::fcntl::readlinkat(Some(root.as_raw_fd()), "dev")
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| "?".into());
+                Err(err(
+                    "devices",
+                    format!("root.path's /dev is a symlink (to {target:?}) and no mount is configured on /dev: refusing to create the default devices through it; {fix}"),
+                ))
+            }
+            _ => Err(err(
+                "devices",
+                format!(
+                    "root.path's /dev is not a directory and no mount is configured on /dev; {fix}"
+                ),
+            )),
+        },
+        Err(nix::errno::Errno::ENOENT) => nix::sys::stat::mkdirat(
+            Some(root.as_raw_fd()),
+            "dev",
+            Mode::from_bits_truncate(0o755),
+        )
+        .layer("devices", || {
+            format!("creating /dev in root.path; or {fix}")
+        }),
+        Err(e) => Err(err("devices", format!("root.path's /dev: {e}; {fix}"))),
+    }
+}
+
 /// Creates `devices` in the rootfs: mknod, or a bind of the host node when
 /// `bind` (inside a user namespace).
 pub fn create_devices(root: BorrowedFd<'_>, devices: &[Device], bind: bool) -> Result<()> {
@@ -86,8 +131,21 @@ pub fn create_devices(root: BorrowedFd<'_>, devices: &[Device], bind: bool) -> R
         };
         let dev = nix::sys::stat::makedev(d.major as u64, d.minor as u64);
         let mode = Mode::from_bits_truncate(d.file_mode.unwrap_or(0o666) & 0o7777);
-        nix::sys::stat::mknodat(Some(parent.as_raw_fd()), name, kind, mode, dev)
-            .layer("devices", || format!("mknod {}", d.path))?;
+        match nix::sys::stat::mknodat(Some(parent.as_raw_fd()), name, kind, mode, dev) {
+            Ok(()) => {}
+            // The unlink above removes files, symlinks and fifos, not a
+            // directory.
+            Err(nix::errno::Errno::EEXIST) => {
+                return Err(err(
+                    "devices",
+                    format!(
+                        "mknod {}: the image has a directory there; remove it from the image",
+                        d.path
+                    ),
+                ))
+            }
+            Err(e) => return Err(err("devices", format!("mknod {}: {e}", d.path))),
+        }
         // mknod applies the umask; set the exact mode and owner.
         nix::sys::stat::fchmodat(
             Some(parent.as_raw_fd()),
