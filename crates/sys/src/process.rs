@@ -58,11 +58,33 @@ fn thread_count() -> io::Result<u64> {
 /// would stay locked forever in the child. ward's runtime is single-threaded
 /// by design, and this check keeps it honest.
 pub fn clone3(flags: u64, cgroup: Option<BorrowedFd<'_>>) -> io::Result<Forked> {
+    clone3_single(flags, cgroup, single_threaded()?)
+}
+
+/// Proof that the process was single-threaded when it was taken: for a
+/// later [`clone3_single`] at a point where /proc/self is not this
+/// process's (after joining a container's mount namespace from outside its
+/// pid namespace). Neither Send nor Clone, so it stays on the thread (and
+/// is used at most once).
+pub struct SingleThreaded(std::marker::PhantomData<*const ()>);
+
+/// Checks that this process has exactly one thread (/proc/self/stat).
+pub fn single_threaded() -> io::Result<SingleThreaded> {
     if thread_count()? != 1 {
         return Err(io::Error::other(
             "clone3: refusing to fork a multi-threaded process",
         ));
     }
+    Ok(SingleThreaded(std::marker::PhantomData))
+}
+
+/// [`clone3`] with the single-thread check done earlier by
+/// [`single_threaded`]; the caller starts no thread in between.
+pub fn clone3_single(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+    _proof: SingleThreaded,
+) -> io::Result<Forked> {
     let mut pidfd: libc::c_int = -1;
     let mut args = CloneArgs {
         flags: flags | libc::CLONE_PIDFD as u64,
@@ -139,12 +161,21 @@ pub fn close_fds_from(first: u32) -> io::Result<()> {
 /// Closes every fd except those in `keep` (stdio included): for a helper
 /// process that must not hold the caller's pipes, sockets or terminal open.
 pub fn close_fds_except(keep: &[BorrowedFd<'_>]) -> io::Result<()> {
+    let numbers: Vec<i32> = keep.iter().map(|fd| fd.as_raw_fd()).collect();
+    close_fds_except_numbers(&numbers)
+}
+
+/// [`close_fds_except`] by fd number: for numbers the caller was handed
+/// (stdio, `--preserve-fds`) rather than owns. A kept number that is not
+/// open is fine.
+pub fn close_fds_except_numbers(keep: &[i32]) -> io::Result<()> {
     let mut kept: Vec<u32> = keep
         .iter()
-        .map(|fd| u32::try_from(fd.as_raw_fd()))
+        .map(|&fd| u32::try_from(fd))
         .collect::<Result<_, _>>()
         .map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
     kept.sort_unstable();
+    kept.dedup();
     let mut first = 0u32;
     for k in kept {
         if k > first {
