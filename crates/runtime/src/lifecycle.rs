@@ -949,7 +949,6 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
         console_socket,
         preserve_fds: o.preserve_fds,
         seccomp,
-        host_proc: host_proc()?,
         landlock,
     };
     struct Join<'a>(&'a Cgroup, &'a Saved);

@@ -4,15 +4,20 @@
 //! before execve. CVE-2019-16884: an image that mounts something over /proc
 //! turned that write into a write to a plain file, so the container ran
 //! unconfined. CVE-2025-52881: a bind mount inside procfs redirected it to
-//! another procfs file. ward writes through the *host's* procfs (an fd taken
-//! before pivot_root, which the container cannot touch), resolves the path
-//! with no symlinks, no magic links and no mount crossings, and checks that
-//! what it opened is procfs.
+//! another procfs file. The init writes through the *host's* procfs (an fd
+//! taken before pivot_root, which the container cannot touch); an exec'd
+//! process, which must never hold anything of the host's while the
+//! container can see it (issue #14), writes through the container's procfs
+//! after checking that `/proc` is the root of a procfs ([`container_proc`]).
+//! Either way the path is resolved with no symlinks, no magic links and no
+//! mount crossings, what was opened is checked to be procfs, and the kernel
+//! only lets a task write its *own* attr files: a procfs of another pid
+//! namespace, where our pid names another task, fails with EACCES.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
-use crate::{err, Result};
+use crate::{err, Context, Result};
 
 /// Whether AppArmor is enabled on this host.
 pub fn apparmor_enabled() -> bool {
@@ -38,7 +43,45 @@ pub fn selinux_enabled() -> bool {
     Path::new("/sys/fs/selinux/enforce").exists()
 }
 
-/// Writes `value` to /proc/<pid>/attr/<file> through the host procfs `proc`.
+/// Whether `p` asks for an AppArmor profile or an SELinux label.
+pub fn wanted(p: &ward_spec::Process) -> bool {
+    let set = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    set(&p.apparmor_profile) || set(&p.selinux_label)
+}
+
+/// The container's `/proc` (O_PATH), opened below `root` without following
+/// symlinks, and checked to be the root directory of a procfs (inode 1 of a
+/// PROC_SUPER_MAGIC filesystem), not a plain directory or a subdirectory of
+/// procfs bind-mounted there.
+pub fn container_proc(root: BorrowedFd<'_>) -> Result<OwnedFd> {
+    use ward_sys::fs::{openat2, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
+    let fd = openat2(
+        root,
+        "proc",
+        libc::O_PATH | libc::O_DIRECTORY,
+        0,
+        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    )
+    .layer("lsm", || {
+        "opening the container's /proc to set the process label (the label needs /proc mounted in the container)".into()
+    })?;
+    let fs = nix::sys::statfs::fstatfs(fd.as_fd())
+        .layer("lsm", || "fstatfs of the container's /proc".into())?;
+    let st = nix::sys::stat::fstat(fd.as_raw_fd())
+        .layer("lsm", || "fstat of the container's /proc".into())?;
+    if fs.filesystem_type() != nix::sys::statfs::PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO {
+        return Err(err(
+            "lsm",
+            "the container's /proc is not the root of a procfs; refusing to write the process label there (mount proc on /proc)",
+        ));
+    }
+    Ok(fd)
+}
+
+/// The inode number of every procfs root (fs/proc/root.c).
+const PROC_ROOT_INO: u64 = 1;
+
+/// Writes `value` to /proc/<pid>/attr/<file> through the procfs `proc`.
 fn write_attr(
     proc: BorrowedFd<'_>,
     host_pid: i32,
@@ -50,6 +93,7 @@ fn write_attr(
 }
 
 /// Queues the AppArmor profile and SELinux label of `p` for the next execve.
+/// `host_pid` is our pid as the procfs `proc` numbers it.
 pub fn apply(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<()> {
     if let Some(profile) = p.apparmor_profile.as_deref().filter(|s| !s.is_empty()) {
         if !apparmor_enabled() {

@@ -31,6 +31,12 @@
 //!     so its listener reaches the agent before `create` returns.
 //!     An error of stage 9 reaches the caller: `start` through the exec
 //!     fifo, `run` and `exec` through the channel ([`Spawned::wait_exec`]).
+//!
+//! `exec` (see [`spawn_exec`]): the runtime forks an intermediate and puts
+//! it in the cgroup; the intermediate (never visible in the container)
+//! joins every namespace in one setns, closes the runtime's fds and forks
+//! the process, which is the first the container can see; that one does
+//! stages 7–9 for itself.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -675,8 +681,6 @@ pub struct ExecSpec<'a> {
     pub console_socket: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub seccomp: Option<(Vec<u8>, u32)>,
-    /// The host's /proc (O_PATH), for the LSM attr writes.
-    pub host_proc: OwnedFd,
     /// The container's Landlock rules: an exec'd process does not inherit
     /// the init's domain, so it gets its own from the same rules.
     pub landlock: Option<crate::landlock::Rules>,
@@ -697,38 +701,41 @@ fn differing_namespaces(pid: i32) -> u64 {
     flags
 }
 
-/// Starts `process` inside the container of `init_pid`: joins its
-/// namespaces (all at once through the pidfd), its cgroup (parent.place),
-/// and applies the process's own identity and confinement.
+/// Starts `process` inside the container of `init_pid`, in three steps:
 ///
-/// CVE-2016-9962 / CVE-2019-5736: the joining process is non-dumpable from
-/// its first instruction, so processes already in the container cannot
-/// ptrace it or open its /proc/PID/exe or fds before it execs.
+/// 1. the runtime forks an *intermediate* (in the host's pid namespace, so
+///    nothing in the container can see it) and puts it in the container's
+///    cgroup;
+/// 2. the intermediate joins every namespace of the init at once (one setns
+///    through the pidfd: the kernel switches to the user namespace first,
+///    so a rootless runtime can join the rest), which also makes the
+///    container's root its root and cwd; it closes every fd the exec'd
+///    process does not need, then forks the process (CLONE_PARENT: the
+///    runtime's child) and exits;
+/// 3. that process, the first one the container's pid namespace ever
+///    shows, sets itself up and execs.
+///
+/// Threat (issue #14, finding 3): a container process with CAP_SYS_PTRACE
+/// in the host's user namespace passes the ptrace checks of /proc/PID/root,
+/// /cwd and /fd even for non-dumpable processes, so "non-dumpable" alone
+/// does not protect a joining process. When `exec` forked straight into the
+/// pid namespace, the child was visible with the host's root, cwd and
+/// /proc for as long as it took to join the mount namespace: the container
+/// read root-only host files through /proc/PID/root. Now every process the
+/// container can see already has the container's root, cwd, namespaces and
+/// cgroup, and holds no fd of the host's except stdio and --preserve-fds
+/// (which the caller passes on purpose). Non-dumpable from the first
+/// instruction still keeps *unprivileged* container processes out
+/// (CVE-2016-9962 / CVE-2019-5736), re-asserted after each credential change.
 pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawned> {
-    let mut flags = differing_namespaces(e.init_pid);
-    let pid_flag = NamespaceType::Pid.clone_flag();
-    let user_flag = NamespaceType::User.clone_flag();
-    if flags & pid_flag != 0 {
-        // A pid namespace is joined by our children: do it here, before the
-        // clone. Rootless: the container's user namespace owns its pid
-        // namespace and we hold no capability there, so join both in one
-        // setns through the pidfd (the kernel switches credentials first),
-        // as nsenter does. Root keeps its host credentials (it needs them
-        // for the cgroup join; the child joins the user namespace).
-        let rootless_user = !nix::unistd::geteuid().is_root() && flags & user_flag != 0;
-        let join = if rootless_user {
-            pid_flag | user_flag
-        } else {
-            pid_flag
-        };
-        ward_sys::process::setns_pidfd(e.init_pidfd, join as i32)
-            .layer("namespaces", || "joining the pid namespace".into())?;
-        flags &= !join;
-    }
-    let (pid, pidfd, parent_end) = fork_into(0, None, "creating the exec process", |ch| {
-        exec_child(e, flags, ch)
+    let flags = differing_namespaces(e.init_pid);
+    let (mut pid, pidfd, parent_end) = fork_into(0, None, "creating the exec process", |ch| {
+        exec_intermediate(e, flags, ch)
     })?;
     let mut guard = KillGuard { pid, armed: true };
+    let mut pidfd = Some(pidfd);
+    // The cgroup is joined before any namespace: what the intermediate
+    // forks inherits it, so the exec'd process is never outside it.
     parent.place(pid)?;
     parent_end.send(&ToChild::Go { pid })?;
     loop {
@@ -736,12 +743,25 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
             .expect_with_fd::<ToParent>()
             .map_err(|e| died(pid, e))?;
         match msg {
+            ToParent::Forked { pid: process } => {
+                // The intermediate exits at once; the process is our child
+                // (CLONE_PARENT), so the caller can wait for it.
+                let _ = waitpid(Pid::from_raw(pid), None);
+                pid = process;
+                guard.pid = process;
+                pidfd = Some(
+                    ward_sys::process::pidfd_open(process)
+                        .layer("exec", || "pidfd_open of the exec'd process".into())?,
+                );
+                parent_end.send(&ToChild::Go { pid })?;
+            }
             ToParent::Ready => break,
             ToParent::SeccompListener => forward_listener(&parent_end, parent, pid, fd)?,
             ToParent::Failed { msg } => return Err(err("exec", msg)),
             other => return Err(err("handshake", format!("unexpected message {other:?}"))),
         }
     }
+    let pidfd = pidfd.ok_or_else(|| err("exec", "internal: no pidfd of the exec'd process"))?;
     // Only the filter load and execve are left: their error, if any.
     wait_exec(&parent_end, "exec")?;
     guard.armed = false;
@@ -752,15 +772,88 @@ pub fn spawn_exec(e: &ExecSpec<'_>, parent: &mut dyn ParentSide) -> Result<Spawn
     })
 }
 
-fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> {
-    ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE".into())?;
+/// The intermediate of [`spawn_exec`]: never visible in the container.
+fn exec_intermediate(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> {
+    let non_dumpable =
+        || ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE 0".into());
+    non_dumpable()?;
     ward_sys::process::set_parent_death_signal(libc::SIGKILL)
         .layer("exec", || "PR_SET_PDEATHSIG".into())?;
-    let host_pid = expect_go(ch)?;
+    // In the cgroup once this arrives.
+    expect_go(ch)?;
+    let root_id = init_root_id(e.init_pid)?;
+    // Checked now: after the joins /proc/self is no longer ours (our pid is
+    // not in the container's pid namespace). Nothing below starts a thread.
+    let single = ward_sys::process::single_threaded().layer("clone3", || {
+        "checking that the exec process is single-threaded".into()
+    })?;
     if flags != 0 {
         ward_sys::process::setns_pidfd(e.init_pidfd, flags as i32)
             .layer("namespaces", || "joining the container's namespaces".into())?;
+        // Joining a user namespace changes our credentials, which may reset
+        // dumpability (commit_creds).
+        non_dumpable()?;
     }
+    // The host's fds stay behind: only stdio, --preserve-fds, the channel
+    // and the console socket reach the exec'd process (the pidfd of the
+    // init, the runtime's signalfd, log and lock files do not).
+    let mut keep: Vec<i32> = (0..3 + e.preserve_fds as i32).collect();
+    keep.push(std::os::fd::AsRawFd::as_raw_fd(&ch.as_fd()));
+    if let Some(s) = &e.console_socket {
+        keep.push(std::os::fd::AsRawFd::as_raw_fd(s));
+    }
+    ward_sys::process::close_fds_except_numbers(&keep)
+        .layer("fds", || "closing the runtime's fds before the fork".into())?;
+    check_root_is_containers(root_id)?;
+    // A pid (and time) namespace applies to children only: fork the
+    // process that will exec. CLONE_PARENT makes it the runtime's child.
+    match ward_sys::process::clone3_single(libc::CLONE_PARENT as u64, None, single)
+        .layer("clone3", || {
+            "forking the exec'd process into the container".into()
+        })? {
+        Forked::Child => exec_child(e, ch),
+        Forked::Parent { pid, .. } => {
+            ch.send(&ToParent::Forked { pid })?;
+            ward_sys::process::exit_now(0);
+        }
+    }
+}
+
+/// The root of `init_pid` as (device, inode), read through the host's
+/// /proc before the joins (the intermediate is still in the host's mount
+/// namespace then).
+fn init_root_id(init_pid: i32) -> Result<(u64, u64)> {
+    let st = nix::sys::stat::stat(format!("/proc/{init_pid}/root").as_str())
+        .layer("exec", || {
+            format!("stat /proc/{init_pid}/root (the container's init)")
+        })?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// After the joins, `/` and `.` must both be the init's root: setns into
+/// the mount namespace sets them, and this checks it rather than trusts
+/// it, so the exec'd process never starts with a host directory in reach.
+fn check_root_is_containers(want: (u64, u64)) -> Result<()> {
+    for what in ["/", "."] {
+        let st = nix::sys::stat::stat(what).layer("exec", || {
+            format!("stat {what} after joining the namespaces")
+        })?;
+        if (st.st_dev, st.st_ino) != want {
+            return Err(err(
+                "exec",
+                format!(
+                    "after joining the container's mount namespace {what:?} is not the container's root; refusing to start the process"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn exec_child(e: &ExecSpec<'_>, ch: &Channel) -> Result<Infallible> {
+    ward_sys::process::set_parent_death_signal(libc::SIGKILL)
+        .layer("exec", || "PR_SET_PDEATHSIG".into())?;
+    let _host_pid = expect_go(ch)?;
     let p = e.process;
     privileges::limits(p)?;
     let tty = if p.terminal {
@@ -787,10 +880,19 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
         Some(rules) => crate::landlock::prepare(root.as_fd(), rules)?,
         None => None,
     };
+    // The LSM attr files are written through the container's procfs
+    // (checked: see lsm::container_proc); the host's is never in reach.
+    let proc = if crate::lsm::wanted(p) {
+        Some(crate::lsm::container_proc(root.as_fd())?)
+    } else {
+        None
+    };
     drop(root);
     load_seccomp_listener(e.seccomp.as_ref(), ch)?;
     let keep = keep_for_the_end(e.seccomp.as_ref(), landlock.as_ref(), p);
     privileges::become_user(p, p.capabilities.as_ref(), keep)?;
+    // setuid and friends reset dumpability when the ids change.
+    ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE 0".into())?;
     nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
         .layer("cwd", || format!("chdir {}", p.cwd))?;
     drop(cwd);
@@ -800,7 +902,9 @@ fn exec_child(e: &ExecSpec<'_>, flags: u64, ch: &Channel) -> Result<Infallible> 
     // `exec --detach` leaves us behind: the death signal must not follow.
     ward_sys::process::set_parent_death_signal(0)
         .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
-    crate::lsm::apply(e.host_proc.as_fd(), host_pid, p)?;
+    if let Some(proc) = &proc {
+        crate::lsm::apply(proc.as_fd(), nix::unistd::getpid().as_raw(), p)?;
+    }
     privileges::no_new_privs(p)?;
     if let Some(l) = landlock {
         l.restrict()?;
