@@ -50,6 +50,9 @@ mod cve_2025_52565;
 #[path = "escapes/cve_2025_52881.rs"]
 mod cve_2025_52881;
 
+#[path = "escapes/exec_proc_root.rs"]
+mod exec_proc_root;
+
 #[path = "escapes/tiocsti.rs"]
 mod tiocsti;
 

@@ -169,3 +169,68 @@ fn exec_in_stopped_container_fails() {
     ctx.exec(&id, &["true"])
         .fails_mentioning(&["stopped", "not running"]);
 }
+
+/// The namespaces an exec'd process must share with the init.
+const SHARED_NS: &[&str] = &["mnt", "user", "cgroup", "ipc", "uts", "net", "pid"];
+
+/// Issue #14 (finding 3): an exec'd process ends in every namespace of the
+/// init and in its cgroup, with the container's root as root and cwd. Run
+/// for the template's container (host user namespace) and for one with its
+/// own user namespace (where the joins happen with other credentials).
+#[test]
+fn exec_joins_every_namespace_and_the_cgroup_of_the_init() {
+    let ctx = ctx!("exec-ns");
+    for userns in [false, true] {
+        let mut b = ctx.bundle(&["sleep", "30"]);
+        if userns {
+            b.namespace(json!({"type": "user"}));
+            b.config["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            b.config["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        }
+        let id = ctx.id("exns");
+        ctx.run_detached(&b, &id).ok();
+        let s = ctx.wait_status(&id, "running", T);
+        let init = s["pid"].as_i64().unwrap_or(0) as i32;
+        let mut script = String::new();
+        for ns in SHARED_NS {
+            script.push_str(&format!("echo {ns}=$(readlink /proc/self/ns/{ns}); "));
+        }
+        script.push_str("echo root=$(readlink /proc/self/root) cwd=$(pwd); ");
+        script.push_str("echo CG-SELF; cat /proc/self/cgroup; echo CG-INIT; cat /proc/1/cgroup");
+        let o = ctx.exec(&id, &["sh", "-c", &script]).ok();
+        let lines = o.lines();
+        for ns in SHARED_NS {
+            let want = std::fs::read_link(format!("/proc/{init}/ns/{ns}"))
+                .map(|l| l.display().to_string())
+                .unwrap_or_else(|e| panic!("readlink /proc/{init}/ns/{ns} on the host: {e}"));
+            let got = lines
+                .iter()
+                .find_map(|l| l.strip_prefix(&format!("{ns}=")))
+                .unwrap_or_else(|| panic!("no {ns}= line in the exec output: {o}"));
+            assert_eq!(
+                got, want,
+                "userns={userns}: the exec'd process is in {ns} namespace {got}, the init in {want}: {o}"
+            );
+        }
+        assert!(
+            lines.iter().any(|l| l == "root=/ cwd=/"),
+            "userns={userns}: root and cwd of the exec'd process are not the container's /: {o}"
+        );
+        let text = o.stdout.clone();
+        let (own, init_cg) = text
+            .split_once("CG-INIT\n")
+            .unwrap_or_else(|| panic!("no CG-INIT marker: {o}"));
+        let own = own.split_once("CG-SELF\n").map(|x| x.1).unwrap_or("");
+        assert!(!own.trim().is_empty(), "empty /proc/self/cgroup: {o}");
+        assert_eq!(
+            own.trim(),
+            init_cg.trim(),
+            "userns={userns}: the exec'd process is not in the init's cgroups: {o}"
+        );
+        ctx.kill(&id, "KILL").ok();
+        ctx.wait_status(&id, "stopped", T);
+        ctx.delete(&id).ok();
+    }
+}
