@@ -125,6 +125,27 @@ impl Cgroup {
         self.mgr.state()
     }
 
+    /// The state *before* [`Cgroup::create`], for the create record: as
+    /// `created`, every leaf that does not exist yet and its missing
+    /// ancestors (what create() will make). A directory that exists already
+    /// is not listed, so undoing a killed create never removes a cgroup it
+    /// did not make; a parent is only ever removed when empty.
+    pub fn planned_state(&self) -> CgroupState {
+        let mut st = self.mgr.state();
+        let mut planned = Vec::new();
+        for leaf in self.paths() {
+            let mut cur = Some(leaf.as_path());
+            while let Some(d) = cur.filter(|d| !d.exists()) {
+                if !planned.iter().any(|p: &PathBuf| p == d) {
+                    planned.push(d.to_path_buf());
+                }
+                cur = d.parent();
+            }
+        }
+        st.created = planned;
+        st
+    }
+
     /// The cgroup2 directory for clone3(CLONE_INTO_CGROUP) on v2 hosts.
     pub fn v2_dir(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         self.mgr.open_v2_dir().map_err(cg_err)

@@ -314,13 +314,36 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     // Before the state dir exists: a bad cgroupsPath or an unreachable
     // systemd (--systemd-cgroup) leaves nothing behind.
     let cgroup = cg::open(&spec, &o.id, g.systemd_cgroup)?;
-    let locked = store.create(&o.id)?;
+    let locked = match store.create(&o.id)? {
+        state::Claimed::New(l) => l,
+        state::Claimed::Stale(l) => {
+            // A `create` of this id was killed before it saved the state.
+            discard_partial(&l).map_err(|e| {
+                msg(format!("container id {:?} is left over from a killed create and cannot be cleaned: {e}; try `delete --force {}`", o.id, o.id))
+            })?;
+            l
+        }
+    };
     let mut cleanup = Cleanup {
         cg: None,
         locked: Some(locked),
     };
+    // Before anything exists outside the state dir: what to undo if this
+    // process is killed (SIGKILL cannot be caught, Cleanup would not run).
+    let record = |st| state::Creating {
+        id: o.id.clone(),
+        bundle: bundle.clone(),
+        cgroup: st,
+    };
+    if let Some(l) = &cleanup.locked {
+        l.record_creating(&record(cgroup.planned_state()))?;
+    }
     cgroup.create(&spec)?;
     cleanup.cg = Some(&cgroup);
+    if let Some(l) = &cleanup.locked {
+        // Now exactly the directories create() made.
+        l.record_creating(&record(cgroup.state()))?;
+    }
     cgroup.apply(&spec)?;
     for w in cgroup.warnings() {
         crate::log::warn(&w);
@@ -394,6 +417,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         cgroup: cgroup.state(),
     };
     locked.save(&saved)?;
+    locked.drop_creating_record();
     if let Some(pf) = &o.pid_file {
         write_pid_file(pf, spawned.pid)?;
     }
@@ -722,10 +746,19 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<()> {
     let store = Store::new(&g.root);
     state::validate_id(id)?;
     if force && !store.dir(id).join("state.json").exists() {
-        // runc: deleting what isn't there with --force is not an error,
-        // but a stale directory is still removed.
-        let _ = fs::remove_dir_all(store.dir(id));
-        return Ok(());
+        // runc: deleting what isn't there with --force is not an error. A
+        // directory without state is what a killed `create` left: undo what
+        // its record says it made (issue #14, finding 9). The lock waits
+        // for a `create` still running; a dead one released it.
+        let Some(locked) = store.lock_any(id)? else {
+            return Ok(());
+        };
+        if !locked.dir.join("state.json").exists() {
+            discard_partial(&locked)?;
+            return locked.remove();
+        }
+        // That `create` finished meanwhile: delete the container below.
+        drop(locked);
     }
     let locked = store.open(id)?;
     let s = store.load(id)?;
@@ -742,6 +775,26 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<()> {
         }
     }
     destroy(&store, locked, &s)
+}
+
+/// Undoes what a killed `create` made, from its record: kills what is in
+/// the cgroup (an init that had already cleared its parent-death signal),
+/// removes the cgroup directories, then empties the directory (the lock
+/// stays, held by the caller). No record: the create died before it made
+/// anything but the directory.
+fn discard_partial(locked: &Locked) -> Result<()> {
+    if let Some(rec) = locked.creating()? {
+        let cgroup = cg::restore(&rec.cgroup)?;
+        let _ = cgroup.kill_all(libc::SIGKILL);
+        cgroup.destroy().map_err(|e| {
+            msg(format!(
+                "removing the cgroup of the killed create of {:?} (bundle {}): {e}",
+                rec.id,
+                rec.bundle.display()
+            ))
+        })?;
+    }
+    locked.clear_partial()
 }
 
 /// Kills everything left, removes the cgroup, runs poststop hooks and

@@ -3,15 +3,30 @@
 //! Each directory holds `state.json` (written atomically: temp file +
 //! rename, so a reader never sees half a file), the exec fifo while the
 //! container is `created`, and a lock file: every command that changes a
-//! container holds an exclusive flock on it, so concurrent commands on one
+//! container holds an exclusive lock on it, so concurrent commands on one
 //! id are serialised. Ids are validated before they become a path.
+//!
+//! The lock is a POSIX record lock (fcntl F_SETLKW), not flock: it belongs
+//! to the process, is not inherited by the container init that `create`
+//! forks, and goes away when the process dies. With flock the init shared
+//! the lock's open file description, so a `create` killed by SIGKILL left
+//! its lock held by the init (issue #14, finding 9).
+//!
+//! `create` writes `creating.json` (the bundle and the cgroup it is about
+//! to make) right after taking the lock and before it creates anything
+//! else. A directory without `state.json` is a container that was never
+//! made: `state`, `delete` and friends say it does not exist (runc's
+//! contract); `delete --force` and a new `create` of the same id take its
+//! lock (free once the creator is dead), kill what is in the recorded
+//! cgroup, remove the cgroup and reuse or remove the directory.
 
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::FcntlArg;
 use serde::{Deserialize, Serialize};
 use ward_spec::Spec;
 
@@ -87,15 +102,41 @@ pub fn validate_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The saved state of a made container.
+const STATE: &str = "state.json";
+/// The record of a `create` in progress (see the module doc).
+const CREATING: &str = "creating.json";
+
 /// The state root (`--root`).
 pub struct Store {
     pub root: PathBuf,
 }
 
-/// A locked container directory.
+/// What `create` records before it makes anything: enough for
+/// `delete --force` (or the next `create`) to undo a create that was killed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Creating {
+    pub id: String,
+    pub bundle: PathBuf,
+    /// The cgroup directories it is about to make (or made).
+    pub cgroup: ward_cgroups::CgroupState,
+}
+
+/// A locked container directory (the lock is released when this is
+/// dropped: the file is closed).
 pub struct Locked {
     pub dir: PathBuf,
-    _lock: Flock<File>,
+    _lock: File,
+}
+
+/// How [`Store::create`] got the directory.
+pub enum Claimed {
+    /// A new directory.
+    New(Locked),
+    /// A directory left by a `create` that died before it saved the state
+    /// (nobody holds its lock): the caller cleans it
+    /// (`lifecycle::discard_partial`) and uses it.
+    Stale(Locked),
 }
 
 impl Store {
@@ -109,8 +150,9 @@ impl Store {
         self.root.join(id)
     }
 
-    /// Creates the directory of a new container; fails if the id is taken.
-    pub fn create(&self, id: &str) -> Result<Locked> {
+    /// Creates (or takes over, see [`Claimed::Stale`]) the directory of a
+    /// new container; fails if the id is taken.
+    pub fn create(&self, id: &str) -> Result<Claimed> {
         validate_id(id)?;
         fs::DirBuilder::new()
             .recursive(true)
@@ -118,14 +160,46 @@ impl Store {
             .create(&self.root)
             .ctx(|| format!("creating state root {}", self.root.display()))?;
         let dir = self.dir(id);
+        let exists = || msg(format!("container with id {id:?} already exists"));
         match fs::DirBuilder::new().mode(0o711).create(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(msg(format!("container with id {id:?} already exists")));
+            Ok(()) => {
+                let l = self.lock_dir(dir)?;
+                // Between our mkdir and our lock another `create` may have
+                // taken the directory over as stale and recorded itself.
+                if l.dir.join(CREATING).exists() || l.dir.join(STATE).exists() {
+                    return Err(exists());
+                }
+                Ok(Claimed::New(l))
             }
-            Err(e) => return Err(msg(format!("creating {}: {e}", dir.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if dir.join(STATE).exists() {
+                    return Err(exists());
+                }
+                // Waits for a live creator; a dead one released the lock.
+                let l = self.lock_dir(dir)?;
+                if l.dir.join(STATE).exists() {
+                    return Err(exists());
+                }
+                Ok(Claimed::Stale(l))
+            }
+            Err(e) => Err(msg(format!("creating {}: {e}", dir.display()))),
         }
-        self.lock_dir(dir)
+    }
+
+    /// Locks the directory of `id` whatever it holds (`delete --force` of a
+    /// half-made container); None when there is no directory.
+    pub fn lock_any(&self, id: &str) -> Result<Option<Locked>> {
+        validate_id(id)?;
+        let dir = self.dir(id);
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        match self.lock_dir(dir) {
+            Ok(l) => Ok(Some(l)),
+            // Removed meanwhile (by another delete).
+            Err(_) if !self.dir(id).is_dir() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Locks an existing container's directory.
@@ -147,9 +221,21 @@ impl Store {
             .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(dir.join("lock"))
             .ctx(|| format!("opening the lock of {}", dir.display()))?;
-        let lock = Flock::lock(f, FlockArg::LockExclusive)
-            .map_err(|(_, e)| msg(format!("locking {}: {e}", dir.display())))?;
-        Ok(Locked { dir, _lock: lock })
+        let whole_file = libc::flock {
+            l_type: libc::F_WRLCK as libc::c_short,
+            l_whence: libc::SEEK_SET as libc::c_short,
+            l_start: 0,
+            l_len: 0,
+            l_pid: 0,
+        };
+        loop {
+            match nix::fcntl::fcntl(f.as_raw_fd(), FcntlArg::F_SETLKW(&whole_file)) {
+                Ok(_) => break,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(msg(format!("locking {}: {e}", dir.display()))),
+            }
+        }
+        Ok(Locked { dir, _lock: f })
     }
 
     /// Ids of all containers (directories with a state.json), sorted.
@@ -189,6 +275,48 @@ impl Locked {
 
     pub fn fifo(&self) -> PathBuf {
         self.dir.join("exec.fifo")
+    }
+
+    /// Records what a `create` is about to make (atomically).
+    pub fn record_creating(&self, c: &Creating) -> Result<()> {
+        let bytes = serde_json::to_vec(c).ctx(|| "encoding the create record".into())?;
+        write_atomic(&self.dir.join(CREATING), &bytes, 0o600)
+    }
+
+    /// The record of a `create` that did not finish, if it wrote one.
+    pub fn creating(&self) -> Result<Option<Creating>> {
+        let path = self.dir.join(CREATING);
+        match fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .ctx(|| format!("parsing {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(msg(format!("reading {}: {e}", path.display()))),
+        }
+    }
+
+    /// Empties a directory left by a dead `create` for reuse: everything
+    /// but the lock (which we hold) goes.
+    pub fn clear_partial(&self) -> Result<()> {
+        let rd = fs::read_dir(&self.dir).ctx(|| format!("reading {}", self.dir.display()))?;
+        for e in rd.flatten() {
+            if e.file_name() == "lock" {
+                continue;
+            }
+            let p = e.path();
+            let res = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
+            res.ctx(|| format!("removing {}", p.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The create finished (state.json saved): the record has served.
+    pub fn drop_creating_record(&self) {
+        let _ = fs::remove_file(self.dir.join(CREATING));
     }
 
     /// Removes the directory (the lock goes with it).
