@@ -471,3 +471,119 @@ fn leftover_detector_sees_a_live_container() {
     ctx.delete_force(&id).ok();
     ctx.assert_no_leftovers(&id, &b.dir, None);
 }
+
+/// A tiny xorshift generator: the test's random kill delays, reproducible
+/// from the seed it prints.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Issue #14 (finding 9): `create` killed with SIGKILL at a random moment.
+/// Afterwards `delete --force ID` exits 0 and nothing of the container is
+/// left (state dir, cgroup directory in any hierarchy, process); a `create`
+/// with the same id succeeds at once when the killed one had not finished
+/// (it takes over what the dead one left). The kills must land mid-create
+/// (the state dir exists without a container behind it) often enough, or
+/// the test proves nothing and fails.
+#[test]
+fn create_killed_at_random_leaves_nothing_after_delete_force() {
+    let ctx = ctx!("create-sigkill");
+    if ctx.rt.kind != ward_tests::runtime::Kind::Other {
+        // docs/testing.md, "Where runc and crun differ".
+        ward_tests::skip!(
+            ctx,
+            "{} leaves cgroup directories of a killed create that delete --force does not remove (ward's own guarantee, issue #14)",
+            ctx.rt.name()
+        );
+    }
+    const TRIES: usize = 60;
+    let marker = format!("create-sigkill-{}", std::process::id());
+    let mut b = ctx.bundle(&[]);
+    b.sh(&format!("sleep 1000; : {marker}"));
+    let bundle = b.dir.display().to_string();
+    if let Err(e) = b.save() {
+        panic!("write {}: {e}", b.config_path().display());
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut rng = Rng(seed);
+    let (mut partial, mut finished, mut nothing) = (0, 0, 0);
+    let (mut retaken, mut orphans) = (0, 0);
+    for i in 0..TRIES {
+        let id = ctx.id("sigkill");
+        let dir = ctx.root.join(&id);
+        let delay = Duration::from_micros(rng.below(30_000));
+        let run = ctx
+            .cmd(&["create", "--bundle", &bundle, &id])
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn create: {e}"));
+        std::thread::sleep(delay);
+        if let Some(pid) = run.pid() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::SIGKILL,
+            );
+        }
+        let out = run
+            .wait()
+            .unwrap_or_else(|e| panic!("wait for create: {e}"));
+        let complete = dir.join("state.json").exists() || ctx.rt(&["state", &id]).success();
+        if complete {
+            finished += 1;
+        } else if dir.exists() || !host::cgroup_dirs_of(&id).is_empty() {
+            partial += 1;
+            if !host::processes_of(&id, &b.dir, Some(&marker)).is_empty() {
+                // An init that had cleared its parent-death signal: only
+                // delete --force (or the next create) can stop it.
+                orphans += 1;
+            }
+            // runc's contract for a container that was never made.
+            let st = ctx.rt(&["state", &id]);
+            assert!(
+                !st.success() && st.mentions_any(&["not exist", "does not exist", "no such"]),
+                "try {i}: state of a half-made container should say it does not exist: {st}"
+            );
+            if i % 2 == 1 {
+                // Take-over: the same id again, right away.
+                let again = ctx.create(&b, &id);
+                assert!(
+                    again.success(),
+                    "try {i} (killed after {delay:?}): create with the same id after a killed create failed: {again}\nleft behind: {:?}",
+                    ctx.leftovers(&id, &b.dir, Some(&marker))
+                );
+                assert_eq!(ctx.status(&id), "created", "try {i}: {again}");
+                retaken += 1;
+            }
+        } else {
+            nothing += 1;
+        }
+        let del = ctx.delete_force(&id);
+        assert!(
+            del.success(),
+            "try {i} (killed after {delay:?}, create said {:?}): delete --force failed: {del}",
+            out.stderr.trim()
+        );
+        ctx.assert_no_leftovers(&id, &b.dir, Some(&marker));
+    }
+    ward_tests::say(&format!(
+        "{}: seed {seed}: {TRIES} kills: {partial} mid-create ({retaken} taken over by a new create, {orphans} with a live process left), {finished} after create finished, {nothing} before the state dir existed",
+        ctx.name
+    ));
+    assert!(
+        partial >= 5,
+        "only {partial} of {TRIES} kills landed mid-create (seed {seed}): the case was not exercised"
+    );
+    assert!(
+        retaken >= 1,
+        "no killed create was taken over by a new create (seed {seed})"
+    );
+}
