@@ -58,3 +58,6 @@ mod tiocsti;
 
 #[path = "escapes/stacked_bind_source.rs"]
 mod stacked_bind_source;
+
+#[path = "escapes/created_init_fds.rs"]
+mod created_init_fds;

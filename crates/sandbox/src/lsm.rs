@@ -81,20 +81,25 @@ pub fn container_proc(root: BorrowedFd<'_>) -> Result<OwnedFd> {
 /// The inode number of every procfs root (fs/proc/root.c).
 const PROC_ROOT_INO: u64 = 1;
 
-/// Writes `value` to /proc/<pid>/attr/<file> through the procfs `proc`.
-fn write_attr(
-    proc: BorrowedFd<'_>,
-    host_pid: i32,
-    file: &str,
-    value: &str,
-    layer: &'static str,
-) -> Result<()> {
-    crate::procfs::write(proc, &format!("{host_pid}/attr/{file}"), value, layer)
-}
-
 /// Queues the AppArmor profile and SELinux label of `p` for the next execve.
 /// `host_pid` is our pid as the procfs `proc` numbers it.
 pub fn apply(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<()> {
+    prepare(proc, host_pid, p)?.apply()
+}
+
+/// The label writes of [`apply`], with their /proc/PID/attr files already
+/// open: the container init opens them while it still holds the host's
+/// /proc, drops that handle before it waits for `start` (a container
+/// process with CAP_SYS_PTRACE could follow /proc/1/fd/N into it and reach
+/// every host process's root), and writes them at the end. An attr file
+/// only accepts writes from the task it belongs to.
+pub struct Queued {
+    writes: Vec<(std::fs::File, String, &'static str, String)>,
+}
+
+/// Opens the attr files the labels of `p` go to (see [`Queued`]).
+pub fn prepare(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<Queued> {
+    let mut writes = Vec::new();
     if let Some(profile) = p.apparmor_profile.as_deref().filter(|s| !s.is_empty()) {
         if !apparmor_enabled() {
             return Err(err(
@@ -102,16 +107,16 @@ pub fn apply(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Res
                 "process.apparmorProfile is set but AppArmor is not enabled on this host",
             ));
         }
-        let value = format!("exec {profile}");
         // Newer kernels have a per-LSM directory; older ones only the shared file.
-        write_attr(proc, host_pid, "apparmor/exec", &value, "apparmor")
-            .or_else(|_| write_attr(proc, host_pid, "exec", &value, "apparmor"))
-            .map_err(|e| err("apparmor", format!("process.apparmorProfile {profile:?} (is it loaded? apparmor_parser -r FILE): {}", e.msg)))?;
+        let file = open_attr(proc, host_pid, "apparmor/exec", "apparmor")
+            .or_else(|_| open_attr(proc, host_pid, "exec", "apparmor"))?;
+        writes.push((
+            file,
+            format!("exec {profile}"),
+            "apparmor",
+            format!("process.apparmorProfile {profile:?} (is it loaded? apparmor_parser -r FILE)"),
+        ));
     }
-    selinux(proc, host_pid, p)
-}
-
-fn selinux(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Result<()> {
     if let Some(label) = p.selinux_label.as_deref().filter(|s| !s.is_empty()) {
         if !selinux_enabled() {
             return Err(err(
@@ -119,7 +124,34 @@ fn selinux(proc: BorrowedFd<'_>, host_pid: i32, p: &ward_spec::Process) -> Resul
                 "process.selinuxLabel is set but SELinux is not enabled on this host",
             ));
         }
-        write_attr(proc, host_pid, "exec", label, "selinux")?;
+        writes.push((
+            open_attr(proc, host_pid, "exec", "selinux")?,
+            label.to_string(),
+            "selinux",
+            format!("process.selinuxLabel {label:?}"),
+        ));
     }
-    Ok(())
+    Ok(Queued { writes })
+}
+
+impl Queued {
+    /// Writes the labels (the next execve applies them).
+    pub fn apply(self) -> Result<()> {
+        use std::io::Write;
+        for (mut file, value, layer, what) in self.writes {
+            file.write_all(value.as_bytes())
+                .map_err(|e| err(layer, format!("{what}: writing {value:?}: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn open_attr(
+    proc: BorrowedFd<'_>,
+    host_pid: i32,
+    file: &str,
+    layer: &'static str,
+) -> Result<std::fs::File> {
+    crate::procfs::open_for_write(proc, &format!("{host_pid}/attr/{file}"), layer)
+        .map(std::fs::File::from)
 }

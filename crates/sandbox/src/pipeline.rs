@@ -585,6 +585,29 @@ fn setup(
         Some(rules) => crate::landlock::prepare(new_root.as_fd(), rules)?,
         None => None,
     };
+    // While the init waits for `start`, a process exec'd into the container
+    // with CAP_SYS_PTRACE (host user namespace) can follow /proc/1/fd/N
+    // into whatever the init holds: a handle on the host's /proc would
+    // lead it to every host process's root. So the init lets go of it
+    // before it reports ready: the LSM attr files are opened now and
+    // written in stage 9, and the exec fifo is reopened through the
+    // container's own procfs (checked to be a procfs root, and the fifo
+    // checked to be ours).
+    let lsm = crate::lsm::prepare(init.host_proc.as_fd(), host_pid, p)?;
+    let container_proc = match &init.start {
+        StartSignal::Fifo(_) => {
+            Some(crate::lsm::container_proc(new_root.as_fd()).map_err(|e| {
+                err(
+                    "start",
+                    format!(
+                        "create waits for `start` through the container's /proc: {}",
+                        e.msg
+                    ),
+                )
+            })?)
+        }
+        StartSignal::Socket => None,
+    };
     drop(new_root);
     load_seccomp_listener(init.seccomp.as_ref(), ch)?;
     let keep = keep_for_the_end(init.seccomp.as_ref(), landlock.as_ref(), p);
@@ -602,18 +625,17 @@ fn setup(
         ward_sys::process::set_parent_death_signal(0)
             .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
     }
+    // The child's copy of the host /proc handle: closed (the parent keeps
+    // its own; this process never returns through a destructor).
+    nix::unistd::close(std::os::fd::AsRawFd::as_raw_fd(&init.host_proc))
+        .layer("init", || "closing the host's /proc".into())?;
     ch.send(&ToParent::Ready)?;
-    let mut report = match &init.start {
-        StartSignal::Fifo(fifo) => {
-            let path = format!("thread-self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fifo));
-            let mut w = ward_sys::fs::openat2(init.host_proc.as_fd(), &path, libc::O_WRONLY, 0, 0)
-                .map(std::fs::File::from)
-                .layer("start", || "opening the exec fifo".into())?;
-            w.write_all(b"0")
-                .layer("start", || "writing the exec fifo".into())?;
-            Some(w)
+    let mut report = match (&init.start, &container_proc) {
+        (StartSignal::Fifo(fifo), Some(proc)) => Some(open_exec_fifo(proc.as_fd(), fifo.as_fd())?),
+        (StartSignal::Fifo(_), None) => {
+            return Err(err("start", "internal: no procfs to reopen the exec fifo"))
         }
-        StartSignal::Socket => match ch.expect::<ToChild>()? {
+        (StartSignal::Socket, _) => match ch.expect::<ToChild>()? {
             ToChild::Start => None,
             other => return Err(err("handshake", format!("unexpected message {other:?}"))),
         },
@@ -621,7 +643,8 @@ fn setup(
     // 9. `create` has returned: an error now goes to `start`, which reads
     //    the exec fifo until execve closes it (close-on-exec) — the write
     //    end stays open until then. `run` gets it on the channel (fork_into).
-    let failure = match last_steps(init, host_pid, landlock, &program) {
+    drop(container_proc);
+    let failure = match last_steps(init, host_pid, lsm, landlock, &program) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -636,6 +659,7 @@ fn setup(
 fn last_steps(
     init: &InitSpec<'_>,
     host_pid: i32,
+    lsm: crate::lsm::Queued,
     landlock: Option<crate::landlock::Prepared>,
     program: &exec::Prepared,
 ) -> Result<Infallible> {
@@ -653,7 +677,7 @@ fn last_steps(
         }
         crate::hooks::run("startContainer", &h.start_container, &st.to_string())?;
     }
-    crate::lsm::apply(init.host_proc.as_fd(), host_pid, p)?;
+    lsm.apply()?;
     privileges::no_new_privs(p)?;
     if let Some(l) = landlock {
         l.restrict()?;
@@ -661,6 +685,31 @@ fn last_steps(
     exec::reset_signals()?;
     load_seccomp_last(init.seccomp.as_ref())?;
     crate::extras::exec(&init.extras, program)
+}
+
+/// Opens the write side of the exec fifo (blocks until `start` opens the
+/// read side) through `proc`, the container's procfs, and writes the
+/// start byte. The file opened must be the fifo we hold (same inode): a
+/// procfs root cannot be faked, but this checks rather than trusts it.
+fn open_exec_fifo(proc: BorrowedFd<'_>, fifo: BorrowedFd<'_>) -> Result<std::fs::File> {
+    let path = format!("thread-self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fifo));
+    let w = ward_sys::fs::openat2(proc, &path, libc::O_WRONLY, 0, 0)
+        .layer("start", || "opening the exec fifo".into())?;
+    let id = |fd: BorrowedFd<'_>| {
+        nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&fd))
+            .map(|st| (st.st_dev, st.st_ino))
+            .layer("start", || "fstat of the exec fifo".into())
+    };
+    if id(w.as_fd())? != id(fifo)? {
+        return Err(err(
+            "start",
+            "the container's /proc led to another file than the exec fifo; refusing to start",
+        ));
+    }
+    let mut w = std::fs::File::from(w);
+    w.write_all(b"0")
+        .layer("start", || "writing the exec fifo".into())?;
+    Ok(w)
 }
 
 /// Writes a (validated, namespaced) sysctl through the host procfs handle

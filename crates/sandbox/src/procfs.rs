@@ -21,6 +21,19 @@ use crate::{err, Context, Result};
 
 /// Writes `value` to `rel` (relative to the procfs root `proc`).
 pub fn write(proc: BorrowedFd<'_>, rel: &str, value: &str, layer: &'static str) -> Result<()> {
+    std::fs::File::from(open_for_write(proc, rel, layer)?)
+        .write_all(value.as_bytes())
+        .layer(layer, || format!("writing {value:?} to /proc/{rel}"))
+}
+
+/// Opens `rel` (relative to the procfs root `proc`) for writing, with the
+/// same checks as [`write`]: for a write that must happen after the
+/// procfs handle is gone.
+pub fn open_for_write(
+    proc: BorrowedFd<'_>,
+    rel: &str,
+    layer: &'static str,
+) -> Result<std::os::fd::OwnedFd> {
     let fd = openat2(
         proc,
         rel,
@@ -37,7 +50,5 @@ pub fn write(proc: BorrowedFd<'_>, rel: &str, value: &str, layer: &'static str) 
             format!("/proc/{rel} is not on procfs; refusing to write there"),
         ));
     }
-    std::fs::File::from(fd)
-        .write_all(value.as_bytes())
-        .layer(layer, || format!("writing {value:?} to /proc/{rel}"))
+    Ok(fd)
 }
