@@ -36,7 +36,22 @@ fn image_dev_bundle(ctx: &Ctx) -> Bundle {
 
 /// What a container with the default /dev must print.
 #[track_caller]
-fn assert_default_dev(o: &Out, what: &str) {
+/// The bundle lies on a `nodev` mount (a systemd host's or the VM
+/// harness's /tmp): device nodes in the image's own /dev cannot be opened
+/// there, with any runtime that makes them with mknod (runc does too).
+fn on_nodev(b: &Bundle) -> bool {
+    let nodev = nix::sys::statvfs::statvfs(&b.dir)
+        .is_ok_and(|st| st.flags().contains(nix::sys::statvfs::FsFlags::ST_NODEV));
+    if nodev {
+        ward_tests::say(&format!(
+            "SKIP (part): {} is on a nodev mount: /dev/null in the image's own /dev cannot be written there; the node's type and numbers are still checked",
+            b.dir.display()
+        ));
+    }
+    nodev
+}
+
+fn assert_default_dev(o: &Out, what: &str, nodev: bool) {
     let lines = o.lines();
     for (d, maj, min) in [
         ("null", 1, 3),
@@ -60,6 +75,9 @@ fn assert_default_dev(o: &Out, what: &str) {
         assert!(lines.contains(&want), "{what}: want {want:?}: {o}");
     }
     for w in ["null-writable", "timer_list-masked"] {
+        if w == "null-writable" && nodev {
+            continue;
+        }
         assert!(lines.iter().any(|l| l == w), "{what}: want {w}: {o}");
     }
 }
@@ -74,7 +92,7 @@ fn default_devices_on_the_images_own_dev() {
         }
         let id = ctx.id("imgdev");
         let o = ctx.run(&b, &id).ok();
-        assert_default_dev(&o, &format!("image /dev present: {with_dir}"));
+        assert_default_dev(&o, &format!("image /dev present: {with_dir}"), on_nodev(&b));
         ctx.assert_no_leftovers(&id, &b.dir, None);
     }
 }
@@ -237,7 +255,7 @@ fn image_dev_nodes_of_the_wrong_kind_are_replaced() {
             record(&ctx, &case, &o);
         } else {
             assert!(o.success(), "{case}: {o}");
-            assert_default_dev(&o, &case);
+            assert_default_dev(&o, &case, on_nodev(&b));
             assert_eq!(inside_after, victim, "{case}: the rootfs victim changed");
         }
         assert_eq!(
