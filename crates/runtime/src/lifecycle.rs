@@ -565,8 +565,10 @@ fn last_steps_of_init(fifo: &mut fs::File, id: &str, deadline: Instant) -> Resul
 }
 
 /// Runs hooks whose failure the spec says must only be logged.
+/// poststart and poststop: a failing hook is a warning, and the others
+/// still run (runtime spec).
 fn warn_hooks(kind: &str, list: &[Hook], st: &str) {
-    if let Err(e) = hooks::run(kind, list, st) {
+    for e in hooks::run_all(kind, list, st) {
         crate::log::warn(&e.to_string());
     }
 }

@@ -19,6 +19,22 @@ pub fn run(kind: &str, hooks: &[Hook], state_json: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs every hook of `kind` even when one fails, and returns the
+/// failures: poststart and poststop hooks, whose failure the runtime spec
+/// says is a warning after which "the remaining hooks and lifecycle
+/// continue".
+pub fn run_all(kind: &str, hooks: &[Hook], state_json: &str) -> Vec<crate::Error> {
+    hooks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            run_one(h, state_json)
+                .err()
+                .map(|e| err("hooks", format!("hooks.{kind}[{i}] ({}): {e}", h.path)))
+        })
+        .collect()
+}
+
 fn run_one(h: &Hook, state_json: &str) -> std::result::Result<(), String> {
     let mut cmd = Command::new(&h.path);
     if let Some((arg0, rest)) = h.args.split_first() {
