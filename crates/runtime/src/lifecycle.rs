@@ -257,7 +257,10 @@ impl ParentSide for Parent<'_> {
     }
 
     fn create_hooks(&mut self, pid: i32) -> ward_sandbox::Result<()> {
-        let st = state_json(self.id, pid, Status::Creating, self.bundle, self.spec);
+        // The runtime environment exists by now: "created", as crun says
+        // and the OCI validation suite expects (hooks_stdin); runc says
+        // "creating".
+        let st = state_json(self.id, pid, Status::Created, self.bundle, self.spec);
         let h = self.spec.hooks.clone().unwrap_or_default();
         for (kind, list) in [
             ("prestart", &h.prestart),
