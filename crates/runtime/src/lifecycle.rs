@@ -1127,7 +1127,7 @@ pub fn run_ephemeral(
         process: &process,
         rootfs: rootfs.to_path_buf(),
         bundle: bundle.to_path_buf(),
-        pins: ward_sandbox::rootfs::source::resolve(bundle, rootfs, spec).pins(),
+        pins: ward_sandbox::rootfs::source::pin(bundle, rootfs, spec),
         console_socket,
         start: StartSignal::Socket,
         preserve_fds: 0,

@@ -215,6 +215,31 @@ pub fn resolve(bundle: &Path, rootfs: &Path, spec: &Spec) -> Resolved {
     }
 }
 
+/// The identities alone (no names, no parents): for callers that judge
+/// nothing (`ward sandbox` builds its own binds) but still want the init to
+/// mount exactly the files that were there when they planned.
+pub fn pin(bundle: &Path, rootfs: &Path, spec: &Spec) -> Pins {
+    let id = |p: &Path| {
+        open_host(p)
+            .and_then(|fd| identity(fd.as_fd()))
+            .ok()
+            .map(|(id, _, _)| id)
+    };
+    Pins {
+        rootfs: id(rootfs),
+        binds: spec
+            .mounts
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| is_bind(m))
+            .filter_map(|(i, m)| {
+                let src = m.source.as_deref().filter(|s| !s.is_empty())?;
+                Some((i, id(&host_path(bundle, src))?))
+            })
+            .collect(),
+    }
+}
+
 /// In the init, at mount time: opens the source the same way and checks
 /// that it is the file that was judged.
 pub fn reopen_pinned(path: &Path, pin: Option<Identity>, what: &str) -> crate::Result<OwnedFd> {
