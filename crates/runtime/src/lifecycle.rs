@@ -338,15 +338,15 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         bundle: bundle.clone(),
         cgroup: st,
     };
+    // One record, written once: the planned directories are exactly what
+    // create() makes (a killed create that made fewer leaves nothing to
+    // remove there: removal skips what does not exist). Each record write
+    // costs a file and a rename on every container start.
     if let Some(l) = &cleanup.locked {
         l.record_creating(&record(cgroup.planned_state()))?;
     }
     cgroup.create(&spec)?;
     cleanup.cg = Some(&cgroup);
-    if let Some(l) = &cleanup.locked {
-        // Now exactly the directories create() made.
-        l.record_creating(&record(cgroup.state()))?;
-    }
     cgroup.apply(&spec)?;
     for w in cgroup.warnings() {
         crate::log::warn(&w);
