@@ -54,10 +54,11 @@ pub enum Source {
     Unresolved(String),
 }
 
-/// Host directories that a bind mount must not expose: the directory
-/// itself, a parent of it, or anything below it (with the allowances
-/// below). `/` counts as itself only.
-pub const SENSITIVE_PATHS: [&str; 30] = [
+/// Host system directories that a bind mount must not expose: the
+/// directory itself, a parent of it, or anything below it (with the
+/// allowances below). `/` counts as itself only. Neither may `root.path`
+/// be or lie below one.
+pub const SYSTEM_PATHS: [&str; 17] = [
     "/",
     "/bin",
     "/boot",
@@ -75,8 +76,13 @@ pub const SENSITIVE_PATHS: [&str; 30] = [
     "/var/spool/cron",
     "/run/dbus",
     "/run/systemd",
-    // Container engines' and runtimes' state (a container's rootfs
-    // legitimately lives below these, see ENGINE_STATE).
+];
+
+/// Container engines' and runtimes' state: sensitive like
+/// [`SYSTEM_PATHS`] for bind mounts, but a container's rootfs legitimately
+/// lives below these (Docker's overlay2 `merged`, containerd's task
+/// `rootfs`, Podman's storage).
+pub const ENGINE_STATE: [&str; 13] = [
     "/var/lib/docker",
     "/var/lib/containerd",
     "/var/lib/containers",
@@ -92,24 +98,10 @@ pub const SENSITIVE_PATHS: [&str; 30] = [
     "/run/ward",
 ];
 
-/// The sensitive directories below which engines keep container root
-/// filesystems (Docker's overlay2 `merged`, containerd's task `rootfs`,
-/// Podman's storage): `root.path` may lie below these, not below the rest.
-const ENGINE_STATE: [&str; 13] = [
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/lib/containers",
-    "/var/lib/kubelet",
-    "/run/docker",
-    "/run/containerd",
-    "/run/containers",
-    "/run/podman",
-    "/run/crio",
-    "/run/buildkit",
-    "/run/runc",
-    "/run/crun",
-    "/run/ward",
-];
+/// Every built-in sensitive directory.
+pub fn sensitive_paths() -> impl Iterator<Item = &'static str> {
+    SYSTEM_PATHS.into_iter().chain(ENGINE_STATE)
+}
 
 /// What engines really bind from inside their own state, per container:
 /// Docker's `resolv.conf`, `hosts`, `hostname`, `/dev/shm` and secrets, its
@@ -286,7 +278,7 @@ mod tests {
     }
 
     fn builtin() -> Vec<String> {
-        s(&SENSITIVE_PATHS)
+        sensitive_paths().map(String::from).collect()
     }
 
     #[test]

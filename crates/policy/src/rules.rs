@@ -394,7 +394,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 pub use ward_spec::caps::DOCKER_DEFAULT as DOCKER_DEFAULT_CAPS;
 
 use crate::mounts::covers;
-pub use crate::mounts::{normalize, ObjectKind, Source, SENSITIVE_PATHS};
+pub use crate::mounts::{normalize, sensitive_paths, ObjectKind, Source};
 
 /// Container engines' API sockets (CIS 5.32), and the init system's: the
 /// system D-Bus and systemd's private socket start host services as root.
@@ -685,7 +685,7 @@ fn read_only(m: &ward_spec::Mount) -> bool {
 /// binds, `mount.propagation-shared`, and `root.path` judged like a bind
 /// source.
 fn check_mounts(spec: &Spec, ctx: &Context, want: &dyn Fn(&str) -> bool, out: &mut Vec<Hit>) {
-    let mut sensitive: Vec<String> = SENSITIVE_PATHS.iter().map(|s| s.to_string()).collect();
+    let mut sensitive: Vec<String> = sensitive_paths().map(String::from).collect();
     sensitive.extend(ctx.sensitive.iter().map(|s| normalize(s)));
     let mut sockets: Vec<String> = RUNTIME_SOCKETS.iter().map(|s| s.to_string()).collect();
     sockets.extend(ctx.sockets.iter().map(|s| normalize(s)));

@@ -131,10 +131,9 @@ pub fn config_context(root: &Path, bundle: &Path, spec: &Spec) -> Context {
 
 /// Fills in how the rootfs and each bind source were opened.
 fn judge_sources(ctx: &mut Context, resolved: &Resolved) {
-    let mut watched: Vec<String> = ward_policy::mounts::SENSITIVE_PATHS
-        .iter()
-        .chain(ward_policy::rules::RUNTIME_SOCKETS.iter())
-        .map(|s| s.to_string())
+    let mut watched: Vec<String> = ward_policy::mounts::sensitive_paths()
+        .chain(ward_policy::rules::RUNTIME_SOCKETS)
+        .map(String::from)
         .collect();
     watched.extend(ctx.sensitive.iter().cloned());
     watched.extend(ctx.sockets.iter().cloned());
