@@ -280,25 +280,36 @@ struct Made {
     console: Option<OwnedFd>,
 }
 
+/// The policy gate of create and run. The rootfs and bind sources are
+/// opened once: the policy judges these files, and the init mounts only
+/// them (the identities returned).
+fn admit_container(
+    g: &Global,
+    action: &str,
+    id: &str,
+    bundle: &Path,
+    rootfs: &Path,
+    spec: &Spec,
+) -> Result<ward_sandbox::rootfs::source::Pins> {
+    let resolved = ward_sandbox::rootfs::source::resolve(bundle, rootfs, spec);
+    crate::guard::admit(
+        g,
+        action,
+        id,
+        bundle,
+        spec,
+        ward_policy::Scope::Container,
+        Some(&resolved),
+    )?;
+    Ok(resolved.pins())
+}
+
 fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
     let store = Store::new(&g.root);
     state::validate_id(&o.id)?;
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
     let action = if run { "run" } else { "create" };
-    // The rootfs and bind sources are opened once: the policy judges these
-    // files and the init mounts only them.
-    let resolved = ward_sandbox::rootfs::source::resolve(&bundle, &rootfs, &spec);
-    crate::guard::admit(
-        g,
-        action,
-        &o.id,
-        &bundle,
-        &spec,
-        ward_policy::Scope::Container,
-        Some(&resolved),
-    )?;
-    let pins = resolved.pins();
-    drop(resolved);
+    let pins = admit_container(g, action, &o.id, &bundle, &rootfs, &spec)?;
     let seccomp = compile_seccomp(g, &spec)?;
     let landlock = landlock_rules(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();

@@ -585,29 +585,7 @@ fn setup(
         Some(rules) => crate::landlock::prepare(new_root.as_fd(), rules)?,
         None => None,
     };
-    // While the init waits for `start`, a process exec'd into the container
-    // with CAP_SYS_PTRACE (host user namespace) can follow /proc/1/fd/N
-    // into whatever the init holds: a handle on the host's /proc would
-    // lead it to every host process's root. So the init lets go of it
-    // before it reports ready: the LSM attr files are opened now and
-    // written in stage 9, and the exec fifo is reopened through the
-    // container's own procfs (checked to be a procfs root, and the fifo
-    // checked to be ours).
-    let lsm = crate::lsm::prepare(init.host_proc.as_fd(), host_pid, p)?;
-    let container_proc = match &init.start {
-        StartSignal::Fifo(_) => {
-            Some(crate::lsm::container_proc(new_root.as_fd()).map_err(|e| {
-                err(
-                    "start",
-                    format!(
-                        "create waits for `start` through the container's /proc: {}",
-                        e.msg
-                    ),
-                )
-            })?)
-        }
-        StartSignal::Socket => None,
-    };
+    let (lsm, container_proc) = before_the_wait(init, new_root.as_fd(), host_pid)?;
     drop(new_root);
     load_seccomp_listener(init.seccomp.as_ref(), ch)?;
     let keep = keep_for_the_end(init.seccomp.as_ref(), landlock.as_ref(), p);
@@ -652,6 +630,35 @@ fn setup(
         let _ = w.write_all(failure.to_string().as_bytes());
     }
     Err(failure)
+}
+
+/// What stages 8 and 9 need of procfs, taken now. While the init waits for
+/// `start`, a process exec'd into the container with CAP_SYS_PTRACE (host
+/// user namespace) can follow /proc/1/fd/N into whatever the init holds: a
+/// handle on the host's /proc would lead it to every host process's root.
+/// So the init lets go of it before it reports ready: the LSM attr files
+/// are opened now (written in stage 9), and the exec fifo is reopened
+/// through the container's own procfs (checked to be a procfs root, and
+/// the fifo checked to be ours).
+fn before_the_wait(
+    init: &InitSpec<'_>,
+    new_root: BorrowedFd<'_>,
+    host_pid: i32,
+) -> Result<(crate::lsm::Queued, Option<OwnedFd>)> {
+    let lsm = crate::lsm::prepare(init.host_proc.as_fd(), host_pid, init.process)?;
+    let container_proc = match &init.start {
+        StartSignal::Fifo(_) => Some(crate::lsm::container_proc(new_root).map_err(|e| {
+            err(
+                "start",
+                format!(
+                    "create waits for `start` through the container's /proc: {}",
+                    e.msg
+                ),
+            )
+        })?),
+        StartSignal::Socket => None,
+    };
+    Ok((lsm, container_proc))
 }
 
 /// Stage 9, in this order. startContainer hooks run here, in the
