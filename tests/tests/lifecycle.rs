@@ -516,12 +516,20 @@ fn create_killed_at_random_leaves_nothing_after_delete_force() {
         .map_or(1, |d| d.as_nanos() as u64)
         | 1;
     let mut rng = Rng(seed);
+    // Kills are spread over one whole create as this machine runs it (a
+    // few ms here, far longer under the VM harness's software emulation):
+    // a fixed window would land every kill before the state dir exists.
+    let calibrate = ctx.id("sigkill-calibrate");
+    let t0 = std::time::Instant::now();
+    ctx.rt(&["create", "--bundle", &bundle, &calibrate]).ok();
+    let window_us = (t0.elapsed().as_micros() as u64).max(30_000);
+    ctx.delete_force(&calibrate);
     let (mut partial, mut finished, mut nothing) = (0, 0, 0);
     let (mut retaken, mut orphans) = (0, 0);
     for i in 0..TRIES {
         let id = ctx.id("sigkill");
         let dir = ctx.root.join(&id);
-        let delay = Duration::from_micros(rng.below(30_000));
+        let delay = Duration::from_micros(rng.below(window_us));
         let run = ctx
             .cmd(&["create", "--bundle", &bundle, &id])
             .spawn()
@@ -575,7 +583,7 @@ fn create_killed_at_random_leaves_nothing_after_delete_force() {
         ctx.assert_no_leftovers(&id, &b.dir, Some(&marker));
     }
     ward_tests::say(&format!(
-        "{}: seed {seed}: {TRIES} kills: {partial} mid-create ({retaken} taken over by a new create, {orphans} with a live process left), {finished} after create finished, {nothing} before the state dir existed",
+        "{}: seed {seed}: {TRIES} kills within {window_us} us: {partial} mid-create ({retaken} taken over by a new create, {orphans} with a live process left), {finished} after create finished, {nothing} before the state dir existed",
         ctx.name
     ));
     assert!(
