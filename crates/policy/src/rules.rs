@@ -630,17 +630,10 @@ pub fn hooks(spec: &Spec) -> Vec<(&'static str, &ward_spec::Hook)> {
     let Some(h) = spec.hooks.as_ref() else {
         return Vec::new();
     };
-    [
-        ("prestart", &h.prestart),
-        ("createRuntime", &h.create_runtime),
-        ("createContainer", &h.create_container),
-        ("startContainer", &h.start_container),
-        ("poststart", &h.poststart),
-        ("poststop", &h.poststop),
-    ]
-    .into_iter()
-    .flat_map(|(stage, list)| list.iter().map(move |hook| (stage, hook)))
-    .collect()
+    h.by_stage()
+        .into_iter()
+        .flat_map(|(stage, list)| list.iter().map(move |hook| (stage, hook)))
+        .collect()
 }
 
 /// `hooks.host-command`: every hook whose program is not an engine's own

@@ -147,6 +147,21 @@ pub struct Hooks {
     pub poststop: Vec<Hook>,
 }
 
+impl Hooks {
+    /// Every stage with its hooks, in the runtime spec's order, named as
+    /// config.json names them.
+    pub fn by_stage(&self) -> [(&'static str, &Vec<Hook>); 6] {
+        [
+            ("prestart", &self.prestart),
+            ("createRuntime", &self.create_runtime),
+            ("createContainer", &self.create_container),
+            ("startContainer", &self.start_container),
+            ("poststart", &self.poststart),
+            ("poststop", &self.poststop),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Hook {
     pub path: String,

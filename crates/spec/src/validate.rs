@@ -356,14 +356,7 @@ pub fn sysctl_namespace(key: &str) -> Option<NamespaceType> {
 
 fn validate_hooks(spec: &Spec) -> Result<(), Error> {
     let Some(h) = &spec.hooks else { return Ok(()) };
-    for (kind, list) in [
-        ("prestart", &h.prestart),
-        ("createRuntime", &h.create_runtime),
-        ("createContainer", &h.create_container),
-        ("startContainer", &h.start_container),
-        ("poststart", &h.poststart),
-        ("poststop", &h.poststop),
-    ] {
+    for (kind, list) in h.by_stage() {
         for (i, hook) in list.iter().enumerate() {
             if !is_abs(&hook.path) {
                 return Err(invalid(
