@@ -107,14 +107,17 @@ pub fn host_context(root: &Path, spec: &Spec, resolved: Option<&Resolved>) -> Co
     if root.is_absolute() && root != Path::new("/") {
         ctx.sensitive.push(root.to_string_lossy().into_owned());
     }
-    ctx.sockets.extend(listening_engine_sockets());
-    for (_, hook) in ward_policy::rules::hooks(spec) {
-        if let Ok(p) = std::fs::canonicalize(&hook.path) {
-            ctx.hook_programs
-                .insert(hook.path.clone(), p.to_string_lossy().into_owned());
-        }
-    }
+    // The container-wide facts: only create, run and `ward audit` (which
+    // pass what they opened) are judged on mounts and hooks; exec and
+    // update skip this I/O.
     if let Some(resolved) = resolved {
+        ctx.sockets.extend(listening_engine_sockets());
+        for (_, hook) in ward_policy::rules::hooks(spec) {
+            if let Ok(p) = std::fs::canonicalize(&hook.path) {
+                ctx.hook_programs
+                    .insert(hook.path.clone(), p.to_string_lossy().into_owned());
+            }
+        }
         judge_sources(&mut ctx, resolved);
     }
     ctx
@@ -220,17 +223,11 @@ impl Watched {
     fn new(paths: &[String]) -> Watched {
         let mut ids = Vec::new();
         for p in paths {
-            let mut p = ward_policy::mounts::normalize(p);
-            loop {
+            for p in source::path_and_parents(&ward_policy::mounts::normalize(p)) {
                 if !ids.iter().any(|(_, q): &(Identity, String)| *q == p) {
                     if let Some(id) = source::identity_of(&p) {
-                        ids.push((id, p.clone()));
+                        ids.push((id, p));
                     }
-                }
-                match p.rsplit_once('/') {
-                    Some(("", "")) | None => break,
-                    Some(("", _)) => p = "/".into(),
-                    Some((parent, _)) => p = parent.into(),
                 }
             }
         }

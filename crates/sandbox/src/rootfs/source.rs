@@ -140,6 +140,15 @@ pub fn identity_of(path: &str) -> Option<Identity> {
     })
 }
 
+/// An absolute path, then each of its parents up to `/` (`/a/b`, `/a`, `/`).
+pub fn path_and_parents(path: &str) -> impl Iterator<Item = String> {
+    std::iter::successors(Some(path.to_string()), |p| match p.rsplit_once('/') {
+        _ if p == "/" => None,
+        Some(("", _)) | None => Some("/".to_string()),
+        Some((parent, _)) => Some(parent.to_string()),
+    })
+}
+
 /// Opens `path` and describes what was opened.
 pub fn open(path: &Path) -> io::Result<Opened> {
     let fd = open_host(path)?;
@@ -154,25 +163,15 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     }
     // The file and its parents, by the kernel's name; the file itself must
     // still be what that name opens (no rename while it is judged).
-    let mut chain = Vec::new();
-    let mut p = name.clone();
-    loop {
-        let id_here = identity_of(&p).ok_or_else(|| {
-            io::Error::new(
+    let chain = path_and_parents(&name)
+        .map(|p| match identity_of(&p) {
+            Some(id_here) => Ok((id_here, p)),
+            None => Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("{p} changed while it was being judged"),
-            )
-        })?;
-        chain.push((id_here, p.clone()));
-        if p == "/" {
-            break;
-        }
-        p = match p.rsplit_once('/') {
-            Some(("", _)) => "/".to_string(),
-            Some((parent, _)) => parent.to_string(),
-            None => "/".to_string(),
-        };
-    }
+            )),
+        })
+        .collect::<io::Result<Vec<_>>>()?;
     if chain.first().map(|c| c.0) != Some(id) {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -270,4 +269,15 @@ pub fn reopen_pinned(path: &Path, pin: Option<Identity>, what: &str) -> crate::R
         ));
     }
     Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_and_parents_walks_up_to_root() {
+        let v: Vec<String> = super::path_and_parents("/a/b/c").collect();
+        assert_eq!(v, ["/a/b/c", "/a/b", "/a", "/"]);
+        let v: Vec<String> = super::path_and_parents("/").collect();
+        assert_eq!(v, ["/"]);
+    }
 }
