@@ -12,6 +12,7 @@ echo
 echo "== inside the sandbox"
 "$WARD" sandbox -- /bin/sh -c '
   echo "who:            $(id)"
+  echo "uid_map:       $(tr -s " " < /proc/self/uid_map) (inside, on the host, count)"
   if touch ./ward-demo 2>/dev/null; then echo "write to cwd:   ALLOWED"; else echo "write to cwd:   refused (read-only)"; fi
   if touch /etc/ward-demo 2>/dev/null; then echo "write to /etc:  ALLOWED"; else echo "write to /etc:  refused (read-only)"; fi
   echo "network:        $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"

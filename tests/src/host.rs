@@ -234,6 +234,27 @@ pub fn host_leftovers(id: &str, bundle: &Path, marker: Option<&str>) -> Vec<Stri
     v
 }
 
+/// Why a bind of `path` cannot be id-mapped on this kernel, if it cannot:
+/// tmpfs supports id-mapped mounts from Linux 6.3 only (the bookworm VM's
+/// /tmp and scratch directories are tmpfs). Read from the kernel, not from
+/// the runtime under test.
+pub fn idmap_unavailable(path: &std::path::Path) -> Option<String> {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    let fs = nix::sys::statfs::statfs(path).ok()?;
+    let uname = nix::sys::utsname::uname().ok()?;
+    let release = uname.release().to_string_lossy().to_string();
+    let mut v = release
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let version = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    (fs.filesystem_type().0 as i64 == TMPFS_MAGIC && version < (6, 3)).then(|| {
+        format!(
+            "{} is a tmpfs, which Linux {release} cannot id-map (6.3+)",
+            path.display()
+        )
+    })
+}
+
 /// Current effective uid.
 pub fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()

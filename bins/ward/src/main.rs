@@ -78,6 +78,11 @@ struct SandboxArgs {
     /// Fail instead of running without cgroup limits when cgroups are not usable.
     #[arg(long)]
     require_limits: bool,
+    /// Started by root: run as the host's root (without capabilities), so
+    /// that files only root may read are readable [default: root in the
+    /// sandbox is the host's unprivileged nobody].
+    #[arg(long)]
+    keep_root: bool,
     /// Set an environment variable (K=V); repeatable.
     #[arg(long, value_name = "K=V")]
     env: Vec<String>,
@@ -128,6 +133,7 @@ struct Profile {
     pids: Option<i64>,
     cpus: Option<f64>,
     require_limits: Option<bool>,
+    keep_root: Option<bool>,
     #[serde(default)]
     env: Vec<String>,
     #[serde(default)]
@@ -202,6 +208,7 @@ fn options(a: SandboxArgs) -> Result<Options, String> {
         pids: a.pids.or(p.pids),
         cpus: a.cpus.or(p.cpus),
         require_limits: a.require_limits || p.require_limits.unwrap_or(false),
+        keep_root: a.keep_root || p.keep_root.unwrap_or(false),
         env,
         keep_env,
         timeout,

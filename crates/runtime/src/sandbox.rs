@@ -57,8 +57,15 @@ pub const DEFAULT_HIDDEN: &[&str] = &[
     "/var/snap/lxd",
 ];
 
-/// Files that only root may read; a sandbox started by root runs as uid 0
-/// (without capabilities) and would own them, so they read as empty.
+/// The host uid and gid that root in a sandbox started by root is
+/// (nobody/nogroup): an identity that owns no file, so that a file only
+/// root may read (/etc/ssl/private/*.key, ward's audit log, a 0600 file
+/// in a project) is closed to the command by its permissions, not by a
+/// list of paths to mask. `--keep-root` keeps the host's root instead.
+pub const ROOT_CALLER_HOST_ID: u32 = 65534;
+
+/// Files that only root may read, read as empty under `--keep-root` (root
+/// without capabilities owns them); masked in every mode, as a second wall.
 const SECRET_FILES: &[&str] = &[
     "/etc/shadow",
     "/etc/gshadow",
@@ -83,7 +90,8 @@ const MASKED: &[&str] = &[
 ];
 
 /// /proc entries that change the host kernel; read-only. Writing sysctls is
-/// checked against the *global* root uid, which a sandbox started by root has.
+/// checked against the *global* root uid, which a sandbox started by root
+/// has under `--keep-root`.
 const READONLY: &[&str] = &[
     "/proc/bus",
     "/proc/fs",
@@ -107,6 +115,9 @@ pub struct Options {
     pub pids: Option<i64>,
     pub cpus: Option<f64>,
     pub require_limits: bool,
+    /// Started by root: keep the host's root as the sandbox's uid instead
+    /// of [`ROOT_CALLER_HOST_ID`].
+    pub keep_root: bool,
     /// `K=V`.
     pub env: Vec<String>,
     pub keep_env: Vec<String>,
@@ -178,6 +189,8 @@ pub struct Plan {
     /// --learn): the program bins/ward/build.rs compiled from the same
     /// function applies.
     pub default_seccomp: bool,
+    /// Root's sandbox run as this host uid and gid ([`ROOT_CALLER_HOST_ID`]).
+    pub remapped_to: Option<u32>,
 }
 
 /// Parses a size: bytes, or with a k/m/g/t suffix (binary units).
@@ -246,19 +259,54 @@ fn tmpfs(dst: &str, options: &[&str]) -> Mount {
     }
 }
 
-fn bind(path: &str, writable: bool) -> Mount {
+/// `idmapped`: with the sandbox's id maps, submounts too (`ridmap`).
+fn bind(path: &str, writable: bool, idmapped: bool) -> Mount {
+    let mut options = opts(&[
+        "rbind",
+        if writable { "rw" } else { "ro" },
+        "nosuid",
+        "nodev",
+    ]);
+    if idmapped {
+        options.push("ridmap".into());
+    }
     Mount {
         destination: path.into(),
         kind: Some("bind".into()),
         source: Some(path.into()),
-        options: opts(&[
-            "rbind",
-            if writable { "rw" } else { "ro" },
-            "nosuid",
-            "nodev",
-        ]),
+        options,
         ..Mount::default()
     }
+}
+
+/// Root's sandbox mounts as the host's nobody ([`ROOT_CALLER_HOST_ID`]):
+/// a `--ro`/`--rw` path below a directory that only root may enter (and
+/// that no hidden path replaces with a tmpfs) cannot be reached. Said
+/// here, with the fix, rather than as EACCES from the init.
+/// With `itself`, `path` must be enterable too (the working directory).
+fn reachable_by_nobody(path: &str, hidden: &[PathBuf], itself: bool) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let id = ROOT_CALLER_HOST_ID;
+    for dir in Path::new(path).ancestors().skip(usize::from(!itself)) {
+        if hidden.iter().any(|h| under(dir, h)) {
+            // Made anew inside the hidden path's tmpfs.
+            continue;
+        }
+        let Ok(m) = std::fs::metadata(dir) else {
+            continue;
+        };
+        let search = m.mode() & 0o001 != 0
+            || (m.uid() == id && m.mode() & 0o100 != 0)
+            || (m.gid() == id && m.mode() & 0o010 != 0);
+        if !search {
+            return Err(msg(format!(
+                "{path}: {} (mode {:o}) lets only its owner in, and a sandbox started by root is the host's nobody (uid {id}): give --keep-root to run as root without capabilities, or open the directory to others",
+                dir.display(),
+                m.mode() & 0o7777
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A user mount of the plan, before ordering.
@@ -312,20 +360,37 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             "no exfiltration, no access to services listening on the host, not even on 127.0.0.1",
         );
     }
-    add(
-        "user",
-        format!(
-            "uid {0} and gid {1} mapped to themselves (one-line maps), {2}",
-            host.uid,
-            host.gid,
-            if host.uid == 0 {
-                "no supplementary groups"
-            } else {
-                "supplementary groups kept but unmapped (setgroups is denied in an unprivileged user namespace)"
-            }
-        ),
-        "the command stays who it was, with no privilege over the host's ids",
-    );
+    // Root's sandbox is the host's nobody, seen as root inside (see
+    // ROOT_CALLER_HOST_ID); the binds asked for are id-mapped so that what
+    // root owns there stays the sandbox's to read and write.
+    let remap = host.uid == 0 && !o.keep_root;
+    let host_ids = if remap {
+        (ROOT_CALLER_HOST_ID, ROOT_CALLER_HOST_ID)
+    } else {
+        (host.uid, host.gid)
+    };
+    if remap {
+        add(
+            "user",
+            format!("uid and gid 0 inside are the host's {ROOT_CALLER_HOST_ID} (nobody/nogroup), no supplementary groups; --rw/--ro paths id-mapped: what the host's root owns there is the sandbox's root's"),
+            "files only root may read (private keys, ward's audit log, 0600 files) stay closed by their permissions; --keep-root to run as the host's root",
+        );
+    } else {
+        add(
+            "user",
+            format!(
+                "uid {0} and gid {1} mapped to themselves (one-line maps), {2}",
+                host.uid,
+                host.gid,
+                if host.uid == 0 {
+                    "no supplementary groups (--keep-root)"
+                } else {
+                    "supplementary groups kept but unmapped (setgroups is denied in an unprivileged user namespace)"
+                }
+            ),
+            "the command stays who it was, with no privilege over the host's ids",
+        );
+    }
 
     // Filesystem.
     let mut mounts = vec![
@@ -511,6 +576,14 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         format!("{cwd_s}: {cwd_state}"),
         "the command works where it was started but changes nothing there unless allowed",
     );
+    if remap {
+        for u in &user {
+            reachable_by_nobody(&u.path, &hidden, false)?;
+        }
+        if !covered {
+            reachable_by_nobody(&cwd_s, &hidden, true)?;
+        }
+    }
     user.sort_by_key(|u| depth(&u.path));
     for u in &user {
         match u.kind {
@@ -533,7 +606,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
                 );
             }
             "ro" => {
-                mounts.push(bind(&u.path, false));
+                mounts.push(bind(&u.path, false, remap));
                 add(
                     "--ro",
                     format!("{} bound read-only", u.path),
@@ -541,7 +614,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
                 );
             }
             _ => {
-                mounts.push(bind(&u.path, true));
+                mounts.push(bind(&u.path, true, remap));
                 writable.push(u.path.clone());
                 add(
                     "--rw",
@@ -571,7 +644,7 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
     add(
         "masked",
         "/proc/kcore, /proc/keys, /sys/firmware... and root-only secrets (/etc/shadow, ssh host keys) read as empty".into(),
-        "kernel memory, keys and password hashes; uid 0 in a sandbox started by root owns those files",
+        "kernel memory, keys and password hashes, even for a sandbox that keeps the host's root (--keep-root)",
     );
     add(
         "readonly",
@@ -800,12 +873,12 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
 
     let uid_map = vec![IdMapping {
         container_id: host.uid,
-        host_id: host.uid,
+        host_id: host_ids.0,
         size: 1,
     }];
     let gid_map = vec![IdMapping {
         container_id: host.gid,
-        host_id: host.gid,
+        host_id: host_ids.1,
         size: 1,
     }];
     let spec = Spec {
@@ -850,7 +923,10 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         spec,
         extras: Extras {
             rootfs_recursive_readonly: true,
-            keep_ids: true,
+            // Remapped, the init becomes uid 0 of its namespace (the
+            // host's nobody) before it mounts: its tmpfs are then the
+            // sandbox root's (the host's root is not in the maps).
+            keep_ids: !remap,
             keep_death_signal: true,
             reaper: Some(reaper),
             join_cgroup_during_setup: true,
@@ -860,7 +936,55 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         layers,
         notes,
         default_seccomp,
+        remapped_to: remap.then_some(ROOT_CALLER_HOST_ID),
     })
+}
+
+/// The caller's stdio pipes, lent to a remapped sandbox for the run.
+///
+/// Why: a command re-opens its stdio by name (`> /dev/stdout`,
+/// `/proc/self/fd/1`), which checks the permissions of what fd 1 is; the
+/// caller's pipes are root's, mode 0600, and root in the sandbox is the
+/// host's nobody. Only anonymous pipes (`pipe:[N]`, no file on any disk,
+/// reachable by name only by who can ptrace a holder) are handed over, and
+/// given back when the run ends; files and terminals are the host's and
+/// keep their owner (write to them through the fd, or use --keep-root).
+struct LentPipes(Vec<(i32, u32, u32)>);
+
+impl LentPipes {
+    fn lend(to: u32) -> LentPipes {
+        let mut lent = Vec::new();
+        for fd in 0..3 {
+            let anonymous_pipe = std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                .is_ok_and(|l| l.to_string_lossy().starts_with("pipe:["));
+            if !anonymous_pipe {
+                continue;
+            }
+            let Ok(st) = nix::sys::stat::fstat(fd) else {
+                continue;
+            };
+            let id = (
+                Some(nix::unistd::Uid::from_raw(to)),
+                Some(nix::unistd::Gid::from_raw(to)),
+            );
+            if nix::unistd::fchown(fd, id.0, id.1).is_ok() {
+                lent.push((fd, st.st_uid, st.st_gid));
+            }
+        }
+        LentPipes(lent)
+    }
+}
+
+impl Drop for LentPipes {
+    fn drop(&mut self) {
+        for (fd, uid, gid) in &self.0 {
+            let _ = nix::unistd::fchown(
+                *fd,
+                Some(nix::unistd::Uid::from_raw(*uid)),
+                Some(nix::unistd::Gid::from_raw(*gid)),
+            );
+        }
+    }
 }
 
 /// A seccomp program compiled ahead of time (bins/ward/build.rs) from
@@ -879,6 +1003,7 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
     let program = precompiled
         .filter(|p| plan.default_seccomp && !p.bpf.is_empty())
         .map(|p| (p.bpf.to_vec(), p.flags));
+    let _lent = plan.remapped_to.map(LentPipes::lend);
     crate::lifecycle::run_ephemeral(
         &id,
         &plan.spec,
@@ -1095,6 +1220,7 @@ pub fn learn(plan: &Plan) -> Result<(Ephemeral, LinuxSeccomp)> {
     let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
         .map_err(|e| msg(format!("--learn: compiling the learning profile: {e}")))?;
     let id = crate::cg::ephemeral_id();
+    let _lent = plan.remapped_to.map(LentPipes::lend);
     let r = crate::lifecycle::run_ephemeral(
         &id,
         &plan.spec,

@@ -216,6 +216,7 @@ pub fn features() -> Value {
         "dev",
         "diratime",
         "exec",
+        "idmap",
         "noatime",
         "nodev",
         "nodiratime",
@@ -229,6 +230,7 @@ pub fn features() -> Value {
         "relatime",
         "remount",
         "rexec",
+        "ridmap",
         "rnoatime",
         "rnodev",
         "rnodiratime",
@@ -272,7 +274,8 @@ pub fn features() -> Value {
             "apparmor": {"enabled": true},
             "selinux": {"enabled": false},
             "intelRdt": {"enabled": false},
-            "mountExtensions": {"idmap": {"enabled": false}}
+            // Bind mounts with the container's own id maps (runtime as root).
+            "mountExtensions": {"idmap": {"enabled": true}}
         },
         "annotations": {
             "run.ward.version": env!("CARGO_PKG_VERSION"),

@@ -36,6 +36,10 @@ pub enum ToChild {
     Go { pid: i32 },
     /// `run`: start the process now (no exec fifo).
     Start,
+    /// The id-mapped tree (attached as SCM_RIGHTS) of the bind at this
+    /// index of `mounts`: made by the runtime, which alone may id-map a
+    /// host filesystem, before the `Go` that follows the id maps.
+    IdmappedTree { index: usize },
 }
 
 /// One end of the socketpair.

@@ -173,6 +173,8 @@ pub fn spawn(
     // Fast path: every namespace is new, so one clone3 creates them all (the
     // cgroup namespace too when the clone lands in the cgroup directly).
     // Slow path: the child joins paths first and unshares the rest, like runc.
+    // Checked before anything exists: a bad idmap leaves nothing behind.
+    let idmapped = mounts::idmapped_binds(init.spec)?;
     let fast = ns.join.is_empty();
     let cgroupns_at_clone = cgroup_fd.is_some();
     let mut flags = if fast { ns.new_flags } else { 0 };
@@ -185,7 +187,16 @@ pub fn spawn(
         })?;
     let mut guard = KillGuard { pid, armed: true };
     parent.cloned(pid)?;
-    let spawned = handshake_parent(init, &ns, &parent_end, pid, pidfd, fast, parent, &mut guard)?;
+    let spawned = handshake_parent(
+        init,
+        &ns,
+        &idmapped,
+        &parent_end,
+        (pid, pidfd),
+        fast,
+        parent,
+        &mut guard,
+    )?;
     guard.armed = false;
     Ok(Spawned {
         pid: spawned.0,
@@ -225,9 +236,9 @@ fn fork_into(
 fn handshake_parent(
     init: &InitSpec<'_>,
     ns: &Namespaces,
+    idmapped: &[(usize, mounts::Options)],
     ch: &Channel,
-    pid: i32,
-    pidfd: OwnedFd,
+    (pid, pidfd): (i32, OwnedFd),
     fast: bool,
     parent: &mut dyn ParentSide,
     guard: &mut KillGuard,
@@ -239,13 +250,20 @@ fn handshake_parent(
     }
     if fast && ns.is_new(NamespaceType::User) {
         userns::write_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
+        send_idmapped_trees(init, idmapped, ch, pid)?;
     }
     ch.send(&ToChild::Go { pid })?;
     if late {
         // The init mounts meanwhile; it waits for this second Go before
         // anything that must happen inside the cgroup (see child()).
         parent.place(pid)?;
-        ch.send(&ToChild::Go { pid })?;
+        if let Err(e) = ch.send(&ToChild::Go { pid }) {
+            // It failed meanwhile: its last message says why.
+            return Err(match ch.recv::<ToParent>() {
+                Ok(Some(ToParent::Failed { msg })) => err("container init", msg),
+                _ => died(pid, e),
+            });
+        }
     }
     let (mut init_pid, mut init_pidfd) = (pid, pidfd);
     loop {
@@ -255,6 +273,7 @@ fn handshake_parent(
         match msg {
             ToParent::NeedMaps => {
                 userns::write_maps(init_pid, &linux.uid_mappings, &linux.gid_mappings)?;
+                send_idmapped_trees(init, idmapped, ch, init_pid)?;
                 ch.send(&ToChild::Go { pid: init_pid })?;
             }
             ToParent::Forked { pid: grandchild } => {
@@ -276,6 +295,37 @@ fn handshake_parent(
             ToParent::Failed { msg } => return Err(err("container init", msg)),
         }
     }
+}
+
+/// Id-mapped binds: each judged source cloned, id-mapped with the user
+/// namespace of the init `pid` (its maps just written) and flagged, here
+/// in the runtime — id-mapping a host filesystem needs CAP_SYS_ADMIN over
+/// it, which the init, inside its own user namespace, does not have —
+/// then handed to the init, which attaches them where its mounts go.
+fn send_idmapped_trees(
+    init: &InitSpec<'_>,
+    idmapped: &[(usize, mounts::Options)],
+    ch: &Channel,
+    pid: i32,
+) -> Result<()> {
+    if idmapped.is_empty() {
+        return Ok(());
+    }
+    let userns = std::fs::File::open(format!("/proc/{pid}/ns/user"))
+        .layer("mounts", || "opening the init's user namespace".into())?;
+    for (index, opts) in idmapped {
+        let mnt = &init.spec.mounts[*index];
+        let pin = init.pins.binds.get(index).copied();
+        let tree =
+            mounts::bind_tree(&init.bundle, pin, mnt, opts, Some(userns.as_fd())).map_err(|e| {
+                err(
+                    e.layer,
+                    format!("mounts[{index}] ({}): {}", mnt.destination, e.msg),
+                )
+            })?;
+        ch.send_with_fd(&ToChild::IdmappedTree { index: *index }, tree.as_fd())?;
+    }
+    Ok(())
 }
 
 /// The child loaded a notify filter and sent its listener: hand it to the
@@ -341,7 +391,8 @@ fn child(
         ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
     }
     // Wait until the parent has put us in the cgroup and written the maps.
-    let mut host_pid = expect_go(ch)?;
+    let mut idmapped = mounts::IdmappedTrees::new();
+    let mut host_pid = expect_go_collecting(ch, &mut idmapped)?;
     if maps_pending {
         ward_sys::process::set_non_dumpable().layer("init", || "PR_SET_DUMPABLE".into())?;
     }
@@ -355,7 +406,7 @@ fn child(
         }
         if new_userns {
             ch.send(&ToParent::NeedMaps)?;
-            expect_go(ch)?;
+            expect_go_collecting(ch, &mut idmapped)?;
         }
     }
     if new_userns && !init.extras.keep_ids {
@@ -364,6 +415,9 @@ fn child(
             .layer("userns", || "becoming gid 0 in the user namespace".into())?;
         nix::unistd::setresuid(root.0, root.0, root.0)
             .layer("userns", || "becoming uid 0 in the user namespace".into())?;
+        // A change of ids clears the death signal: arm it again.
+        ward_sys::process::set_parent_death_signal(libc::SIGKILL)
+            .layer("init", || "PR_SET_PDEATHSIG".into())?;
     }
     if !fast && (ns.is_new(NamespaceType::Pid) || ns.joins(NamespaceType::Pid)) {
         // A pid namespace applies to children only: fork the real init.
@@ -383,10 +437,10 @@ fn child(
         }
     }
     if late_cgroup_join(init, fast) {
-        return setup(init, ns, ch, host_pid, Some(cgroupns_done));
+        return setup(init, ns, ch, host_pid, idmapped, Some(cgroupns_done));
     }
     enter_cgroupns(ns, cgroupns_done)?;
-    setup(init, ns, ch, host_pid, None)
+    setup(init, ns, ch, host_pid, idmapped, None)
 }
 
 /// Only once inside the container's cgroup, so that it is the root of the
@@ -441,6 +495,19 @@ fn keep_for_the_end(
     }
 }
 
+/// Waits for `Go`, keeping the id-mapped trees that come before it.
+fn expect_go_collecting(ch: &Channel, trees: &mut mounts::IdmappedTrees) -> Result<i32> {
+    loop {
+        match ch.expect_with_fd::<ToChild>()? {
+            (ToChild::Go { pid }, _) => return Ok(pid),
+            (ToChild::IdmappedTree { index }, Some(tree)) => {
+                trees.insert(index, tree);
+            }
+            (other, _) => return Err(err("handshake", format!("unexpected message {other:?}"))),
+        }
+    }
+}
+
 /// Waits for `Go`; returns the init's pid as the runtime sees it.
 fn expect_go(ch: &Channel) -> Result<i32> {
     match ch.expect::<ToChild>()? {
@@ -457,6 +524,7 @@ fn setup(
     ns: &Namespaces,
     ch: &Channel,
     host_pid: i32,
+    mut idmapped: mounts::IdmappedTrees,
     late_join: Option<bool>,
 ) -> Result<Infallible> {
     let spec = init.spec;
@@ -494,6 +562,7 @@ fn setup(
         root.as_fd(),
         &init.bundle,
         &init.pins,
+        &mut idmapped,
         &spec.mounts,
         &init.cgroup_mounts,
         mount_label,
@@ -598,11 +667,16 @@ fn setup(
     // 8. Nothing of the runtime survives execve; report ready; wait.
     drop(tty);
     exec::seal_fds(init.preserve_fds)?;
-    // `create` exits after this: the death signal must not follow.
-    if !init.extras.keep_death_signal {
-        ward_sys::process::set_parent_death_signal(0)
-            .layer("init", || "clearing PR_SET_PDEATHSIG".into())?;
-    }
+    // `create` exits after this: the death signal must not follow. Kept,
+    // it is armed again: become_user's change of ids cleared it (if the
+    // runtime died in between, sending `Ready` below fails).
+    let death_signal = if init.extras.keep_death_signal {
+        libc::SIGKILL
+    } else {
+        0
+    };
+    ward_sys::process::set_parent_death_signal(death_signal)
+        .layer("init", || "PR_SET_PDEATHSIG".into())?;
     // The child's copy of the host /proc handle: closed (the parent keeps
     // its own; this process never returns through a destructor).
     nix::unistd::close(std::os::fd::AsRawFd::as_raw_fd(&init.host_proc))

@@ -23,6 +23,7 @@ pub const MOUNT_ATTR_NOATIME: u64 = 0x10;
 pub const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
 pub const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
 pub const MOUNT_ATTR_NOSYMFOLLOW: u64 = 0x0020_0000;
+pub const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 
 const FSCONFIG_SET_FLAG: u32 = 0;
 const FSCONFIG_SET_STRING: u32 = 1;
@@ -130,12 +131,43 @@ pub fn mount_setattr(
     clear: u64,
     propagation: u64,
 ) -> io::Result<()> {
-    let attr = MountAttr {
-        attr_set: set,
-        attr_clr: clear,
-        propagation,
-        userns_fd: 0,
-    };
+    setattr(
+        fd,
+        recursive,
+        &MountAttr {
+            attr_set: set,
+            attr_clr: clear,
+            propagation,
+            userns_fd: 0,
+        },
+    )
+}
+
+/// mount_setattr(2) with MOUNT_ATTR_IDMAP: the detached tree `fd` shows
+/// its files' owners through the id maps of the user namespace `userns`
+/// (an owner the maps do not name shows as the overflow id). Needs
+/// CAP_SYS_ADMIN over the filesystem (the host's root for host
+/// filesystems) and a filesystem that supports it.
+pub fn mount_setattr_idmap(
+    fd: BorrowedFd<'_>,
+    recursive: bool,
+    userns: BorrowedFd<'_>,
+) -> io::Result<()> {
+    let userns_fd =
+        u64::try_from(userns.as_raw_fd()).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    setattr(
+        fd,
+        recursive,
+        &MountAttr {
+            attr_set: MOUNT_ATTR_IDMAP,
+            attr_clr: 0,
+            propagation: 0,
+            userns_fd,
+        },
+    )
+}
+
+fn setattr(fd: BorrowedFd<'_>, recursive: bool, attr: &MountAttr) -> io::Result<()> {
     let mut flags = libc::AT_EMPTY_PATH as u32;
     if recursive {
         flags |= libc::AT_RECURSIVE as u32;
@@ -149,7 +181,7 @@ pub fn mount_setattr(
             fd.as_raw_fd(),
             empty.as_ptr(),
             flags,
-            &attr as *const MountAttr,
+            attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
     };

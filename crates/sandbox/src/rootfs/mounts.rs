@@ -30,6 +30,8 @@ pub struct Options {
     pub data: Vec<(String, Option<String>)>,
     /// `tmpcopyup`: fill the new tmpfs with what it covers.
     pub copy_up: bool,
+    /// `idmap` (Some(false)) or `ridmap` (Some(true), submounts too).
+    pub idmap: Option<bool>,
 }
 
 /// Splits OCI mount options (`["nosuid", "mode=755", "rbind"]`).
@@ -71,12 +73,8 @@ pub fn parse_options(opts: &[String]) -> Result<Options> {
             "unbindable" => o.propagation = Some((libc::MS_UNBINDABLE, false)),
             "runbindable" => o.propagation = Some((libc::MS_UNBINDABLE, true)),
             "defaults" | "async" | "remount" => {}
-            "idmap" | "ridmap" => {
-                return Err(err(
-                    "mounts",
-                    format!("option {opt:?} (id-mapped mounts) is not supported yet"),
-                ))
-            }
+            "idmap" => o.idmap = Some(false),
+            "ridmap" => o.idmap = Some(true),
             "tmpcopyup" => o.copy_up = true,
             other => match other.split_once('=') {
                 Some((k, v)) => o.data.push((k.to_string(), Some(v.to_string()))),
@@ -135,13 +133,15 @@ pub fn apply(
     root: BorrowedFd<'_>,
     bundle: &Path,
     pins: &super::source::Pins,
+    idmapped: &mut IdmappedTrees,
     mounts: &[Mount],
     cgroups: &[CgroupMount],
     label: Option<&str>,
 ) -> Result<()> {
     for (i, mnt) in mounts.iter().enumerate() {
         let pin = pins.binds.get(&i).copied();
-        mount_one(root, bundle, pin, mnt, cgroups, label).map_err(|e| {
+        let tree = idmapped.remove(&i);
+        mount_one(root, bundle, pin, tree, mnt, cgroups, label).map_err(|e| {
             err(
                 e.layer,
                 format!("mounts[{i}] ({}): {}", mnt.destination, e.msg),
@@ -155,6 +155,7 @@ fn mount_one(
     root: BorrowedFd<'_>,
     bundle: &Path,
     pin: Option<super::source::Identity>,
+    idmapped: Option<OwnedFd>,
     mnt: &Mount,
     cgroups: &[CgroupMount],
     label: Option<&str>,
@@ -163,22 +164,18 @@ fn mount_one(
     let kind = mnt.kind.as_deref().unwrap_or("");
     let is_bind = opts.bind || kind == "bind";
     let tree = if is_bind {
-        let source = mnt
-            .source
-            .as_deref()
-            .ok_or_else(|| err("mounts", "a bind mount needs a source"))?;
-        let source = super::source::host_path(bundle, source);
-        // The file the runtime opened and judged, or nothing.
-        let src = super::source::reopen_pinned(&source, pin, "bind source")?;
-        let src_is_dir = super::source::identity(src.as_fd())
+        let tree = match idmapped {
+            Some(tree) => tree,
+            None if wants_idmap(mnt, &opts) => {
+                return Err(err(
+                    "mounts",
+                    "the runtime did not hand over the id-mapped tree of this bind",
+                ))
+            }
+            None => bind_tree(bundle, pin, mnt, &opts, None)?,
+        };
+        let src_is_dir = super::source::identity(tree.as_fd())
             .is_ok_and(|(_, mode, _)| mode & libc::S_IFMT == libc::S_IFDIR);
-        let tree = m::open_tree(src.as_fd(), "", true, opts.recursive).layer("mounts", || {
-            format!("cloning the mount of {}", source.display())
-        })?;
-        if opts.set != 0 || opts.clear != 0 {
-            m::mount_setattr(tree.as_fd(), opts.recursive, opts.set, opts.clear, 0)
-                .layer("mounts", || format!("setting flags {:?}", mnt.options))?;
-        }
         let target = create_in(root, &mnt.destination, src_is_dir)?;
         attach(&tree, &target)?;
         return propagate(&tree, &opts);
@@ -280,6 +277,106 @@ pub fn new_fs(kind: &str, source: Option<&str>, opts: &Options) -> Result<OwnedF
     }
     m::fs_create_mount(fs.as_fd(), opts.set)
         .layer("mounts", || format!("creating the {kind} mount"))
+}
+
+/// Id-mapped bind trees made by the runtime, by index in `mounts`.
+pub type IdmappedTrees = std::collections::BTreeMap<usize, OwnedFd>;
+
+/// Whether a config mount asks for an id-mapped bind: the `idmap` or
+/// `ridmap` option, or its own uidMappings/gidMappings (runtime-spec 1.2).
+pub fn wants_idmap(mnt: &Mount, opts: &Options) -> bool {
+    opts.idmap.is_some() || !mnt.uid_mappings.is_empty() || !mnt.gid_mappings.is_empty()
+}
+
+/// The id-mapped binds of a config (index, options), checked before the
+/// container is made. The id maps are the container's own: the runtime
+/// maps each tree with the init's user namespace, so a file owned by a
+/// host id that the container's maps name is owned, through this mount
+/// only, by the container id it maps to (and what the container creates
+/// there lands on the host as that host id).
+pub fn idmapped_binds(spec: &ward_spec::Spec) -> Result<Vec<(usize, Options)>> {
+    let linux = spec.linux.clone().unwrap_or_default();
+    let new_userns = linux
+        .namespaces
+        .iter()
+        .any(|n| n.kind == ward_spec::NamespaceType::User && n.path.is_none());
+    let mut out = Vec::new();
+    for (i, mnt) in spec.mounts.iter().enumerate() {
+        let opts = parse_options(&mnt.options)?;
+        if !wants_idmap(mnt, &opts) {
+            continue;
+        }
+        let field = format!("mounts[{i}] ({})", mnt.destination);
+        if !(opts.bind || mnt.kind.as_deref() == Some("bind")) {
+            return Err(err(
+                "mounts",
+                format!("{field}: idmap/ridmap and uidMappings apply to bind mounts only: add the \"rbind\" option or drop them"),
+            ));
+        }
+        if !new_userns || linux.uid_mappings.is_empty() || linux.gid_mappings.is_empty() {
+            return Err(err(
+                "mounts",
+                format!("{field}: an id-mapped bind needs a new user namespace with linux.uidMappings and linux.gidMappings"),
+            ));
+        }
+        for (name, own, container) in [
+            ("uidMappings", &mnt.uid_mappings, &linux.uid_mappings),
+            ("gidMappings", &mnt.gid_mappings, &linux.gid_mappings),
+        ] {
+            if !own.is_empty() && own != container {
+                return Err(err(
+                    "mounts",
+                    format!("{field}: {name} that differ from linux.{name} are not supported yet: drop them to map with the container's own ids"),
+                ));
+            }
+        }
+        out.push((i, opts));
+    }
+    Ok(out)
+}
+
+/// The detached tree of a bind: the source that was judged (`pin`),
+/// cloned (with its submounts for `rbind`), id-mapped with the user
+/// namespace `userns` when given, then given the config's flags — all
+/// before it is attached anywhere.
+pub fn bind_tree(
+    bundle: &Path,
+    pin: Option<super::source::Identity>,
+    mnt: &Mount,
+    opts: &Options,
+    userns: Option<BorrowedFd<'_>>,
+) -> Result<OwnedFd> {
+    let source = mnt
+        .source
+        .as_deref()
+        .ok_or_else(|| err("mounts", "a bind mount needs a source"))?;
+    let source = super::source::host_path(bundle, source);
+    // The file the runtime opened and judged, or nothing.
+    let src = super::source::reopen_pinned(&source, pin, "bind source")?;
+    let tree = m::open_tree(src.as_fd(), "", true, opts.recursive).layer("mounts", || {
+        format!("cloning the mount of {}", source.display())
+    })?;
+    if let Some(userns) = userns {
+        // `ridmap` maps the submounts too; `idmap` (and mappings without
+        // either option) only the top mount, as runc does.
+        let recursive = opts.idmap == Some(true);
+        m::mount_setattr_idmap(tree.as_fd(), recursive, userns).map_err(|e| {
+            let why = match e.raw_os_error() {
+                Some(libc::EINVAL) => ": its filesystem (or one mounted below it) cannot be id-mapped on this kernel (tmpfs needs Linux 6.3; 9p, NFS and FUSE cannot)",
+                Some(libc::EPERM) => ": an id-mapped mount needs CAP_SYS_ADMIN in the host's user namespace (run the runtime as root)",
+                _ => "",
+            };
+            err(
+                "mounts",
+                format!("id-mapping the bind of {}: {e}{why}", source.display()),
+            )
+        })?;
+    }
+    if opts.set != 0 || opts.clear != 0 {
+        m::mount_setattr(tree.as_fd(), opts.recursive, opts.set, opts.clear, 0)
+            .layer("mounts", || format!("setting flags {:?}", mnt.options))?;
+    }
+    Ok(tree)
 }
 
 fn attach(tree: &OwnedFd, target: &OwnedFd) -> Result<()> {
@@ -386,6 +483,13 @@ mod tests {
         let o = parse_options(&s(&["rbind", "rprivate"])).expect("valid");
         assert!(o.bind && o.recursive);
         assert_eq!(o.propagation, Some((libc::MS_PRIVATE, true)));
-        assert!(parse_options(&s(&["idmap"])).is_err());
+        assert_eq!(
+            parse_options(&s(&["idmap"])).expect("valid").idmap,
+            Some(false)
+        );
+        assert_eq!(
+            parse_options(&s(&["ridmap"])).expect("valid").idmap,
+            Some(true)
+        );
     }
 }
