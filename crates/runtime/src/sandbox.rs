@@ -1015,6 +1015,19 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
         program,
         None,
     )
+    .map_err(|e| with_idmap_hint(plan, e))
+}
+
+/// A `--ro`/`--rw` path that cannot be id-mapped: say what else works.
+fn with_idmap_hint(plan: &Plan, e: Error) -> Error {
+    let text = e.to_string();
+    if plan.remapped_to.is_some() && text.contains("id-mapping the bind") {
+        msg(format!(
+            "{text}; --keep-root binds it as it is, the sandbox then being the host's root (without capabilities)"
+        ))
+    } else {
+        e
+    }
 }
 
 /// What a `--seccomp` profile must keep from the default one: no
@@ -1231,7 +1244,8 @@ pub fn learn(plan: &Plan) -> Result<(Ephemeral, LinuxSeccomp)> {
         plan.landlock.clone(),
         Some((f.bpf, f.flags)),
         Some(&mut on_listener),
-    )?;
+    )
+    .map_err(|e| with_idmap_hint(plan, e))?;
     for t in threads {
         let _ = t.join();
     }
