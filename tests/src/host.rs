@@ -255,6 +255,13 @@ pub fn idmap_unavailable(path: &std::path::Path) -> Option<String> {
     })
 }
 
+/// The kernel's Landlock ABI (0: none), asked of the kernel itself, so
+/// that a runtime reporting 0 by mistake fails its tests instead of
+/// skipping them.
+pub fn landlock_abi() -> u32 {
+    ward_sys::landlock::abi_version()
+}
+
 /// Current effective uid.
 pub fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()

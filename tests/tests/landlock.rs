@@ -11,14 +11,19 @@
 
 use ward_tests::{ctx, skip, Bundle, Ctx, Kind};
 
-/// The kernel's Landlock ABI (0: none), as the runtime sees it.
+/// The kernel's Landlock ABI (0: none), read from the kernel; the
+/// runtime's `features` must announce the same.
 fn landlock_abi(ctx: &Ctx) -> u32 {
+    let kernel = ward_tests::host::landlock_abi();
     let o = ctx.rt(&["features"]).ok();
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap_or_default();
-    v["annotations"]["run.ward.landlock.abi"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    let announced = v["annotations"]["run.ward.landlock.abi"].as_str();
+    assert_eq!(
+        announced,
+        Some(kernel.to_string().as_str()),
+        "features announces Landlock ABI {announced:?}, the kernel has {kernel}"
+    );
+    kernel
 }
 
 /// SKIPs against runc/crun and on kernels without Landlock (`min_abi`).

@@ -56,12 +56,12 @@ fn unprivileged_unavailable() -> Option<String> {
 fn skip(mode: Mode) -> bool {
     if mode == Mode::Nobody {
         if let Some(why) = unprivileged_unavailable() {
-            println!("SKIP: {why}");
+            eprintln!("SKIP: {why}");
             return true;
         }
     }
     if mode == Mode::Root && !nix::unistd::geteuid().is_root() {
-        println!("SKIP: not running as root");
+        eprintln!("SKIP: not running as root");
         return true;
     }
     false
@@ -101,7 +101,7 @@ fn idmap_unavailable(mode: Mode, path: &Path) -> Option<String> {
 fn skip_idmap(mode: Mode, path: &Path) -> bool {
     match idmap_unavailable(mode, path) {
         Some(why) => {
-            println!("SKIP: {why}");
+            eprintln!("SKIP: {why}");
             true
         }
         None => false,
@@ -271,8 +271,16 @@ both!(no_caps_no_new_privs_seccomp, |mode: Mode| {
 });
 
 both!(mount_unshare_ptrace_denied, |mode: Mode| {
-    let (code, _, err) = sh(mode, &[], "busybox mount -t tmpfs none /tmp");
-    assert_ne!(code, 0, "mount succeeded: {err}");
+    // EPERM (busybox: "permission denied"), and /tmp is still ward's.
+    let (code, out, err) = sh(
+        mode,
+        &[],
+        "busybox mount -t tmpfs -o size=7k none /tmp && echo MOUNTED; \
+         grep -c 'size=7k' /proc/self/mountinfo || true",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "0", "mount succeeded: {out}");
+    assert!(err.contains("mount: permission denied"), "{err}");
     let (code, _, err) = sh(mode, &[], "busybox unshare -U -r true");
     assert_ne!(code, 0, "unshare succeeded");
     assert!(err.contains("Operation not permitted"), "{err}");
@@ -420,7 +428,7 @@ both!(home_and_run_are_hidden, |mode: Mode| {
     // Not under /tmp, which is hidden anyway.
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     if mode == Mode::Nobody && !traversable_by_others(base) {
-        println!("SKIP: {} is not reachable by nobody", base.display());
+        eprintln!("SKIP: {} is not reachable by nobody", base.display());
         return;
     }
     let home = scratch_in(base, mode);
@@ -461,7 +469,7 @@ both!(
     landlock_denies_writes_outside_allowed_paths,
     |mode: Mode| {
         if ward_sys_landlock_abi() == 0 {
-            println!("SKIP: no Landlock on this kernel");
+            eprintln!("SKIP: no Landlock on this kernel");
             return;
         }
         // /proc/self/comm is writable by its owner and on a writable mount:
@@ -508,11 +516,14 @@ both!(
     }
 );
 
+/// The kernel's Landlock ABI; `ward sandbox --json` must report the same.
 fn ward_sys_landlock_abi() -> i64 {
+    let kernel = i64::from(ward_tests::host::landlock_abi());
     let o = run(Mode::Root, &["sandbox", "--json", "--", "true"]);
     let report: serde_json::Value =
         serde_json::from_str(text(&o.stderr).trim()).expect("--json report");
-    report["landlock_abi"].as_i64().unwrap_or(0)
+    assert_eq!(report["landlock_abi"].as_i64(), Some(kernel), "{report}");
+    kernel
 }
 
 both!(dies_with_its_parent, |mode: Mode| {
@@ -618,12 +629,28 @@ fn unprivileged_without_cgroups_says_so() {
     if skip(Mode::Nobody) {
         return;
     }
+    // Whether ward got a cgroup (a delegated subtree) or not, it must say
+    // which, and --require-limits must follow.
+    let o = run(Mode::Nobody, &["sandbox", "--json", "--", "true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(text(&o.stderr).trim()).expect("--json report");
+    let limited = !report["cgroup_paths"]
+        .as_array()
+        .expect("cgroup_paths")
+        .is_empty();
     let o = run(Mode::Nobody, &["sandbox", "--", "true"]);
     assert_eq!(o.status.code(), Some(0));
     let err = text(&o.stderr);
-    if err.contains("note:") {
-        assert!(err.contains("cgroup"), "{err}");
-        let o = run(Mode::Nobody, &["sandbox", "--require-limits", "--", "true"]);
+    assert_eq!(
+        err.contains("note: cgroup limits not applied"),
+        !limited,
+        "{err}"
+    );
+    let o = run(Mode::Nobody, &["sandbox", "--require-limits", "--", "true"]);
+    if limited {
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    } else {
         assert_eq!(o.status.code(), Some(125));
         assert!(text(&o.stderr).contains("cgroups"), "{}", text(&o.stderr));
     }
@@ -851,7 +878,7 @@ fn ctrl_c_in_a_terminal_reaches_the_command() {
     // script(1) gives ward a terminal; ward gives the command a pty of the
     // sandbox's own devpts and proxies it.
     if Command::new("script").arg("--version").output().is_err() {
-        println!("SKIP: script(1) is not installed");
+        eprintln!("SKIP: script(1) is not installed");
         return;
     }
     let marker = format!("32.{}", std::process::id());
@@ -916,6 +943,20 @@ fn sandbox_cgroups(pid: u32) -> Vec<PathBuf> {
 
 /// `ward sandbox -- sleep MARKER` as root, once the sleep runs, with its
 /// cgroup directories; None (after a SKIP line) when it made none.
+/// ward (as root) made no cgroup: a SKIP only where the host has no
+/// writable cgroup hierarchy to make one in; a failure anywhere else.
+fn no_cgroup_is_a_skip() {
+    let writable = |p: &str| {
+        Path::new(p).is_dir() && nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok()
+    };
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    assert!(
+        !(writable("/sys/fs/cgroup/pids") || (v2 && writable("/sys/fs/cgroup"))),
+        "ward sandbox made no cgroup, though this host has a writable cgroup hierarchy"
+    );
+    eprintln!("SKIP: ward sandbox made no cgroup: this host has no writable cgroup hierarchy");
+}
+
 fn sleeping_sandbox(marker: &str) -> Option<(std::process::Child, Vec<PathBuf>)> {
     let mut w = ward(Mode::Root)
         .args(["sandbox", "--", "sleep", marker])
@@ -928,7 +969,7 @@ fn sleeping_sandbox(marker: &str) -> Option<(std::process::Child, Vec<PathBuf>)>
     if dirs.is_empty() {
         let _ = w.kill();
         let _ = w.wait();
-        println!("SKIP: ward sandbox made no cgroup on this host");
+        no_cgroup_is_a_skip();
         return None;
     }
     Some((w, dirs))
@@ -1042,7 +1083,7 @@ fn back_to_back_unprivileged_runs_stay_within_the_key_quota() {
         .and_then(|s| s.trim().parse::<usize>().ok())
         .filter(|m| *m <= 1000)
     else {
-        println!("SKIP: kernel.keys.maxkeys unreadable or above 1000");
+        eprintln!("SKIP: kernel.keys.maxkeys unreadable or above 1000");
         return;
     };
     for i in 0..max + 50 {
@@ -1175,7 +1216,7 @@ fn command_runs_inside_its_cgroup_and_cgroup_namespace() {
         .read_to_string(&mut out)
         .expect("read");
     if dirs.is_empty() {
-        println!("SKIP: ward sandbox made no cgroup on this host");
+        no_cgroup_is_a_skip();
         return;
     }
     // The reaper and the command, in every hierarchy used.
@@ -1197,7 +1238,7 @@ fn learn_then_enforce(mode: Mode) {
     }
     let bb = "/usr/bin/busybox";
     if !Path::new(bb).exists() {
-        println!("SKIP: {bb} is not installed");
+        eprintln!("SKIP: {bb} is not installed");
         return;
     }
     let dir = scratch(mode);

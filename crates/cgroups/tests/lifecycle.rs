@@ -316,7 +316,7 @@ fn systemd_driver_without_systemd_is_a_clear_error() {
         || std::path::Path::new("/run/systemd/private").exists()
         || std::path::Path::new("/run/dbus/system_bus_socket").exists()
     {
-        println!("SKIP: systemd (or a system bus) is reachable on this host");
+        eprintln!("SKIP: systemd (or a system bus) is reachable on this host");
         return;
     }
     let id = format!("wt-sd-absent-{}", std::process::id());

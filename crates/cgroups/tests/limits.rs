@@ -145,7 +145,7 @@ fn devices_default_deny_with_allow_list() {
     }
     if ward_cgroups::detect().ok() == Some(Layout::V2) {
         // Covered by v2_devices.rs (same eBPF path as apply on v2).
-        println!("SKIP: v1 devices files are not there on cgroup v2");
+        eprintln!("SKIP: v1 devices files are not there on cgroup v2");
         return;
     }
     let tmp = std::env::temp_dir().join(format!("ward-dev-{}", std::process::id()));
@@ -220,7 +220,7 @@ fn v1_hole_punching_is_refused_before_writing() {
         return;
     }
     if ward_cgroups::detect().ok() == Some(Layout::V2) {
-        println!("SKIP: v1-only restriction");
+        eprintln!("SKIP: v1-only restriction");
         return;
     }
     let g = Guard::new("hole");
@@ -257,7 +257,7 @@ fn hugetlb_limit_is_written_and_bad_sizes_refused() {
     }) else {
         let e = g.m.apply(&bad).expect_err("no hugetlb").to_string();
         assert!(e.contains("hugepageLimits"), "{e}");
-        println!("SKIP: no hugetlb controller with 2MB pages on this host");
+        eprintln!("SKIP: no hugetlb controller with 2MB pages on this host");
         return;
     };
     g.m.apply(&res(

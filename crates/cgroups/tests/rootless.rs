@@ -176,18 +176,18 @@ fn chown(p: &Path) {
 
 fn setup(tag: &str) -> Option<(PathBuf, Tree, bool)> {
     if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: needs root to build a delegated subtree");
+        eprintln!("SKIP: needs root to build a delegated subtree");
         return None;
     }
     if std::env::var(CHILD_ENV).is_ok() {
         return None;
     }
     let Some((base, _)) = cgroup2_base() else {
-        println!("SKIP: no cgroup2 hierarchy");
+        eprintln!("SKIP: no cgroup2 hierarchy");
         return None;
     };
     if !Path::new("/usr/bin/setpriv").exists() {
-        println!("SKIP: setpriv (util-linux) is not installed");
+        eprintln!("SKIP: setpriv (util-linux) is not installed");
         return None;
     }
     let avail = std::fs::read_to_string(base.join("cgroup.controllers")).unwrap_or_default();
@@ -250,7 +250,7 @@ fn delegated_subtree_gets_the_container_cgroup_and_its_limits() {
             .unwrap_or(99);
         assert!(started < 12, "pids limit 6 not enforced: {out}");
     } else {
-        println!("SKIP-WEAKENED: no pids controller in cgroup2 here: limit not checked");
+        eprintln!("SKIP-WEAKENED: no pids controller in cgroup2 here: limit not checked");
     }
     assert_eq!(val(&out, "GONE"), vec!["true"], "{out}");
 }
@@ -281,7 +281,7 @@ fn without_delegation_a_note_and_limits_refused() {
     } else {
         // No pids controller at all: refused for that reason instead.
         assert!(e.first().is_some_and(|e| e.contains("pids")), "{out}");
-        println!(
+        eprintln!(
             "SKIP-WEAKENED: no pids controller in cgroup2 here: the delegation error not reached"
         );
     }

@@ -58,7 +58,7 @@ fn v2_lifecycle_freeze_kill_destroy() {
         Layout::V2 => Path::new(ward_cgroups::CGROUP_ROOT),
         Layout::Hybrid => Path::new(ward_cgroups::HYBRID_UNIFIED),
         Layout::V1 => {
-            println!("SKIP: no cgroup2 hierarchy on this host");
+            eprintln!("SKIP: no cgroup2 hierarchy on this host");
             return;
         }
     };

@@ -381,7 +381,7 @@ fn reference(file: &str) -> Option<String> {
     match std::fs::read_to_string(&path) {
         Ok(s) => Some(s),
         Err(_) => {
-            println!("SKIP: {} not found", path.display());
+            eprintln!("SKIP: {} not found", path.display());
             None
         }
     }
@@ -472,7 +472,7 @@ fn docker_default_compiles_and_decides_like_docker() {
         return;
     };
     if native() != Arch::X86_64 {
-        println!("SKIP: x86_64 only");
+        eprintln!("SKIP: x86_64 only");
         return;
     }
     let f = compile(&p, &CompileOptions::default()).expect("compiles");
@@ -779,7 +779,7 @@ fn reference_copies_match_the_shared_reference() {
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = here.join("../../../shared/reference");
     if !shared.is_dir() {
-        println!("SKIP: {} not found (nothing to compare)", shared.display());
+        eprintln!("SKIP: {} not found (nothing to compare)", shared.display());
         return;
     }
     for file in [

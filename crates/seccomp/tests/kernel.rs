@@ -12,7 +12,7 @@ fn busybox() -> bool {
     if Path::new(BUSYBOX).exists() {
         true
     } else {
-        println!("SKIP: {BUSYBOX} not installed");
+        eprintln!("SKIP: {BUSYBOX} not installed");
         false
     }
 }
@@ -23,7 +23,7 @@ fn docker_profile() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        println!("SKIP: {} not found", p.display());
+        eprintln!("SKIP: {} not found", p.display());
         None
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use ward_tests::{json, Bundle, Ctx};
 
-use super::{assert_refused, create, default_policy_in_force, record_for, set_caps, ward_ctx};
+use super::{assert_refused, create, record_for, set_caps, ward_ctx};
 
 /// A bind of `src` (as written) at /h, read-write unless `ro`.
 fn with_bind(ctx: &Ctx, src: &str, ro: bool) -> Bundle {
@@ -27,9 +27,6 @@ fn sensitive_sources_are_refused_however_they_are_spelled() {
     let Some(ctx) = ward_ctx("policy-spellings") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let scratch = ctx.path("scratch");
     std::fs::create_dir_all(&scratch).expect("mkdir scratch");
     let link = |name: &str, target: &str| {
@@ -120,9 +117,6 @@ fn a_source_through_a_mount_of_the_same_config_is_refused() {
     let Some(ctx) = ward_ctx("policy-stacked") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let stacked = |b: &mut Bundle| {
         b.mount(json!({"destination": "/p", "type": "proc", "source": "proc"}));
         b.mount(json!({"destination": "/h", "type": "bind", "source": "rootfs/p/1/root", "options": ["rbind", "rw"]}));
@@ -168,9 +162,6 @@ fn what_engines_bind_is_allowed() {
     let Some(ctx) = ward_ctx("policy-engine-binds") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let data = ctx.path("volume");
     std::fs::create_dir_all(&data).expect("mkdir");
     for (src, ro) in [
@@ -200,9 +191,6 @@ fn a_host_directory_as_root_path_is_refused() {
     let Some(ctx) = ward_ctx("policy-rootfs") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let link = ctx.path("root-link");
     std::os::unix::fs::symlink("/", &link).expect("symlink");
     for root in [
@@ -246,9 +234,6 @@ fn sys_admin_needs_a_filter_that_denies_its_escapes() {
     let Some(ctx) = ward_ctx("policy-sys-admin") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let admin = |b: &mut Bundle, mut caps: Vec<&str>| {
         caps.push("CAP_SYS_ADMIN");
         set_caps(b, &caps);
@@ -337,9 +322,6 @@ fn host_namespace_by_another_path_is_the_hosts() {
     let Some(ctx) = ward_ctx("policy-host-ns") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let mut sleeper = std::process::Command::new("sleep")
         .arg("30")
         .spawn()
@@ -365,9 +347,6 @@ fn hooks_are_judged_and_recorded() {
     let Some(ctx) = ward_ctx("policy-hooks") else {
         return;
     };
-    if !default_policy_in_force(&ctx) {
-        return;
-    }
     let marker = ctx.path("hook-ran");
     let mut b = ctx.bundle(&["true"]);
     b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh",

@@ -15,11 +15,11 @@ use ward_cgroups::{open, CgroupSpec, Layout, Manager};
 /// Prints the SKIP line and returns true when not root.
 pub fn skip_unless_root() -> bool {
     if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: needs root to create cgroups");
+        eprintln!("SKIP: needs root to create cgroups");
         return true;
     }
     if ward_cgroups::detect().is_err() {
-        println!("SKIP: no cgroup filesystem at /sys/fs/cgroup");
+        eprintln!("SKIP: no cgroup filesystem at /sys/fs/cgroup");
         return true;
     }
     false
