@@ -792,6 +792,45 @@ fn stdin_passes_through() {
     assert_eq!(out, "through the sandbox\n");
 }
 
+// The host's / is cloned with all its submounts and made read-only with
+// AT_RECURSIVE: a filesystem mounted below / (a data disk, a tmpfs) is as
+// read-only as / itself, not writable because its own mount is.
+#[test]
+fn host_submounts_are_read_only_too() {
+    if skip(Mode::Root) {
+        return;
+    }
+    let dir = scratch_in(Path::new(env!("CARGO_TARGET_TMPDIR")), Mode::Root);
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "mode=1777,size=1m",
+            "ward-test",
+            &sub.display().to_string(),
+        ])
+        .status()
+        .expect("mount");
+    assert!(mounted.success(), "mounting a tmpfs at {}", sub.display());
+    let s = sub.display();
+    let (code, out, err) = sh(
+        Mode::Root,
+        &[],
+        &format!("echo x > {s}/f && echo WROTE; true"),
+    );
+    let _ = Command::new("umount").arg(&sub).status();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("WROTE"),
+        "a host submount was writable: {out}"
+    );
+    assert!(err.contains("Read-only file system"), "{err}");
+}
+
 // Issue 14, finding 8: root's sandbox read every file only root may read
 // outside a fixed list (private TLS keys, ward's audit log). Root inside
 // is now the host's nobody: permissions close them, whatever their path;

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Breaks ward's own security code, one deliberate breakage at a time, and
+# checks that at least one test catches each (issue 15: a test suite is
+# only as good as the bugs it notices). Each breakage is a literal edit of
+# the source in a private worktree of HEAD (never this checkout); the
+# script builds it, runs the tests named for it and expects them to FAIL,
+# then restores the file.
+#
+#   tests/tools/break-ward.sh            every breakage (~1 min each here)
+#   tests/tools/break-ward.sh --list     the breakages and their tests
+#   tests/tools/break-ward.sh NAME...    only these
+#
+# Exit 0 when every breakage was caught; 1 when one was not (the report
+# names it), or when an edit no longer applies (the code moved: update the
+# breakage here). Needs root (the tests create containers), like the suite.
+# WARD_BREAK_DIR: where the worktree and its target dir go (default
+# target/break; the first build of the worktree takes a few minutes).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=${WARD_BREAK_DIR:-$repo/target/break}
+
+names=() files=() olds=() news=() tests=()
+# breakage NAME FILE OLD NEW TEST: TEST is "PACKAGE:TARGET FILTER".
+breakage() {
+    names+=("$1") files+=("$2") olds+=("$3") news+=("$4") tests+=("$5")
+}
+
+breakage fds-not-closed crates/sandbox/src/pipeline.rs \
+    '    exec::seal_fds(init.preserve_fds)?;' \
+    '' \
+    'ward-tests:inside only_stdio_fds_are_open_in_the_container'
+breakage no-seccomp-in-the-init crates/sandbox/src/pipeline.rs \
+    '    load_seccomp_last(init.seccomp.as_ref())?;' \
+    '' \
+    'ward-tests:layers default_profile_denies_the_new_mount_api_with_mount'
+breakage exec-skips-the-mount-namespace crates/sandbox/src/pipeline.rs \
+    '    let flags = differing_namespaces(e.init_pid);' \
+    '    let flags = differing_namespaces(e.init_pid) & !(libc::CLONE_NEWNS as u64);' \
+    'ward-tests:exec exec_joins_every_namespace_and_the_cgroup_of_the_init'
+breakage inheritable-set-kept crates/sandbox/src/capabilities.rs \
+    '            inheritable: mask(&c.inheritable),' \
+    '            inheritable: mask(&c.bounding),' \
+    'ward-tests:escapes inheritable_file_caps_give_a_user_nothing'
+breakage bounding-set-kept crates/sandbox/src/capabilities.rs \
+    '    let keep = c.map(|c| mask(&c.bounding)).unwrap_or(0);' \
+    '    let keep = u64::MAX;' \
+    'ward:sandbox no_caps_no_new_privs_seccomp::as_root'
+breakage spec-without-no-new-privileges crates/runtime/src/template.rs \
+    '    spec["process"]["noNewPrivileges"] = json!(true);' \
+    '    spec["process"]["noNewPrivileges"] = json!(false);' \
+    'ward-tests:policy hardened_spec_runs_and_compat_writes_runcs'
+breakage masked-paths-skipped crates/sandbox/src/pipeline.rs \
+    '    masked::mask(new_root.as_fd(), &linux.masked_paths, mount_label)?;' \
+    '' \
+    'ward-tests:inside masked_and_readonly_paths'
+breakage readonly-paths-skipped crates/sandbox/src/pipeline.rs \
+    '    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;' \
+    '' \
+    'ward-tests:inside masked_and_readonly_paths'
+breakage exec-without-landlock crates/sandbox/src/pipeline.rs \
+    '    privileges::no_new_privs(p)?;
+    if let Some(l) = landlock {
+        l.restrict()?;
+    }
+    exec::reset_signals()?;
+    // The parent waits' \
+    '    privileges::no_new_privs(p)?;
+    exec::reset_signals()?;
+    // The parent waits' \
+    'ward-tests:landlock exec_process_gets_the_same_domain'
+breakage sandbox-submounts-writable crates/runtime/src/sandbox.rs \
+    '            rootfs_recursive_readonly: true,' \
+    '            rootfs_recursive_readonly: false,' \
+    'ward:sandbox host_submounts_are_read_only_too'
+breakage sandbox-keeps-the-hosts-root crates/runtime/src/sandbox.rs \
+    '    let remap = host.uid == 0 && !o.keep_root;' \
+    '    let remap = false;' \
+    'ward:sandbox root_callers_sandbox_is_the_hosts_nobody'
+breakage death-signal-not-rearmed crates/sandbox/src/pipeline.rs \
+    '    let death_signal = if init.extras.keep_death_signal {' \
+    '    let death_signal = if false {' \
+    'ward:sandbox dies_with_its_parent::as_root'
+breakage no-new-session crates/sandbox/src/console.rs \
+    '    nix::unistd::setsid()
+        .layer("console", || "setsid".into())
+        .map(drop)' \
+    '    Ok(())' \
+    'ward-tests:escapes tiocsti'
+breakage policy-ignores-bind-sources crates/runtime/src/guard.rs \
+    '        judge_sources(&mut ctx, resolved);' \
+    '' \
+    'ward-tests:policy bypass'
+breakage init-mounts-what-was-not-judged crates/sandbox/src/rootfs/source.rs \
+    '    if id != pin {' \
+    '    if false && id != pin {' \
+    'ward-tests:escapes bind_through_the_configs_own_procfs'
+breakage host-namespace-fails-open crates/runtime/src/guard.rs \
+    '        Path::new("/proc/self/ns").join(kind),
+    ]
+    .iter()
+    .filter_map(|p| id(p))
+    .collect();
+    refs.is_empty() || refs.contains(&joined)' \
+    '    ]
+    .iter()
+    .filter_map(|p| id(p))
+    .collect();
+    refs.contains(&joined)' \
+    'ward-tests:policy host_namespace_by_another_path_is_the_hosts'
+breakage hooks-not-judged crates/policy/src/rules.rs \
+    '    if want("hooks.host-command") {
+        check_hooks(spec, ctx, &mut out);
+    }' \
+    '' \
+    'ward-tests:policy hooks_are_judged_and_recorded'
+
+if [ "${1:-}" = --list ]; then
+    for i in "${!names[@]}"; do
+        printf '%-34s %-36s %s\n' "${names[$i]}" "${files[$i]}" "${tests[$i]}"
+    done
+    exit 0
+fi
+selected=("$@")
+want() {
+    [ ${#selected[@]} -eq 0 ] && return 0
+    local s
+    for s in "${selected[@]}"; do [ "$s" = "$1" ] && return 0; done
+    return 1
+}
+for s in "${selected[@]}"; do
+    printf '%s\n' "${names[@]}" | grep -qx -- "$s" || { echo "break-ward: no breakage named $s (--list)" >&2; exit 2; }
+done
+
+# A private worktree of HEAD: this checkout is never edited.
+tree=$work/tree
+if [ -d "$tree" ]; then
+    git -C "$tree" checkout -q --detach "$(git -C "$repo" rev-parse HEAD)"
+    git -C "$tree" reset -q --hard
+else
+    mkdir -p "$work"
+    git -C "$repo" worktree add -q --detach "$tree" HEAD
+fi
+export CARGO_TARGET_DIR=$work/target WARD_ESCAPES_STRICT=1
+cd "$tree"
+echo "break-ward: building $(git rev-parse --short HEAD) in $tree (unbroken)"
+cargo build -q --workspace
+
+# Replaces OLD by NEW in FILE (exactly one occurrence) or fails.
+edit() {
+    python3 - "$1" "$2" "$3" <<'EOF'
+import sys
+path, old, new = sys.argv[1:]
+text = open(path).read()
+n = text.count(old)
+if n != 1:
+    sys.exit(f"{path}: the text to break occurs {n} times (expected once): {old!r}")
+open(path, "w").write(text.replace(old, new))
+EOF
+}
+
+missed=() stale=() caught=0
+for i in "${!names[@]}"; do
+    name=${names[$i]} file=${files[$i]}
+    want "$name" || continue
+    if ! edit "$file" "${olds[$i]}" "${news[$i]}"; then
+        stale+=("$name")
+        continue
+    fi
+    read -r target filter <<<"${tests[$i]}"
+    pkg=${target%%:*} bin=${target#*:}
+    t0=$(date +%s)
+    if ! cargo build -q --workspace 2>"$work/$name.build.log"; then
+        echo "break-ward: $name: the broken code does not build (see $work/$name.build.log)" >&2
+        stale+=("$name")
+    elif cargo test -q -p "$pkg" --test "$bin" -- "$filter" >"$work/$name.log" 2>&1; then
+        missed+=("$name")
+        echo "MISSED  $name ($((  $(date +%s) - t0 ))s): $pkg --test $bin $filter passed with the breakage"
+    else
+        caught=$((caught + 1))
+        echo "CAUGHT  $name ($(($(date +%s) - t0))s): $pkg --test $bin $filter failed"
+    fi
+    git checkout -q -- "$file"
+done
+echo "break-ward: $caught caught, ${#missed[@]} missed${missed:+ (${missed[*]})}, ${#stale[@]} stale${stale:+ (${stale[*]})}"
+[ ${#missed[@]} -eq 0 ] && [ ${#stale[@]} -eq 0 ]
