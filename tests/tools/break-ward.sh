@@ -93,7 +93,7 @@ breakage policy-ignores-bind-sources crates/runtime/src/guard.rs \
 breakage init-mounts-what-was-not-judged crates/sandbox/src/rootfs/source.rs \
     '    if id != pin {' \
     '    if false && id != pin {' \
-    'ward-tests:escapes bind_through_the_configs_own_procfs'
+    'ward-tests:escapes with_the_rule_off_the_init_mounts_only_the_judged_file'
 breakage host-namespace-fails-open crates/runtime/src/guard.rs \
     '        Path::new("/proc/self/ns").join(kind),
     ]
@@ -144,6 +144,18 @@ export CARGO_TARGET_DIR=$work/target WARD_ESCAPES_STRICT=1
 cd "$tree"
 echo "break-ward: building $(git rev-parse --short HEAD) in $tree (unbroken)"
 cargo build -q --workspace
+
+# The control: every named test passes on the unbroken code (a test that
+# always fails would otherwise "catch" every breakage).
+for i in "${!names[@]}"; do
+    want "${names[$i]}" || continue
+    read -r target filter <<<"${tests[$i]}"
+    if ! cargo test -q -p "${target%%:*}" --test "${target#*:}" -- "$filter" >"$work/control.log" 2>&1; then
+        echo "break-ward: ${tests[$i]} fails on the unbroken code (see $work/control.log)" >&2
+        exit 1
+    fi
+done
+echo "break-ward: the named tests pass on the unbroken code"
 
 # Replaces OLD by NEW in FILE (exactly one occurrence) or fails.
 edit() {

@@ -65,3 +65,38 @@ fn bind_through_the_configs_own_procfs() {
         );
     }
 }
+
+/// The init's own check, with the policy rule off: a source that existed
+/// when it was judged (`rootfs/p`, a directory of the image) but that an
+/// earlier mount of the same config replaces (a procfs at `/p`) is not
+/// mounted — the init re-opens it and compares device and inode.
+#[test]
+fn with_the_rule_off_the_init_mounts_only_the_judged_file() {
+    let ctx = ctx!("stacked-bind-rule-off");
+    let mut b = ctx.bundle(&[]);
+    mkdir(&b.rootfs().join("p"));
+    b.mount(json!({"destination": "/p", "type": "proc", "source": "proc"}));
+    b.mount(json!({"destination": "/h", "type": "bind", "source": "rootfs/p", "options": ["rbind", "ro"]}));
+    b.sh("ls /h/1 >/dev/null && echo PROCFS-BOUND");
+    let id = ctx.id("ruleoff");
+    let o = ctx.run_weakened(&b, &id, &["mount.sensitive-host-path"]);
+    if ctx.rt.kind == Kind::Other {
+        assert!(
+            !o.success(),
+            "ward-oci mounted a source other than the judged one: {o}"
+        );
+        assert!(
+            o.stderr.contains("now leads to another file"),
+            "the refusal does not say why: {o}"
+        );
+        ctx.assert_no_leftovers(&id, &b.dir, None);
+    } else if o.stdout.contains("PROCFS-BOUND") {
+        weakened_works(
+            &ctx.name,
+            &ctx.rt.name(),
+            "the bind of rootfs/p mounted the config's own procfs, not the image's directory",
+        );
+    } else {
+        weakened_skip(&ctx.name, &ctx.rt.name(), o.stderr.trim());
+    }
+}
