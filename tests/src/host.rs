@@ -262,6 +262,15 @@ pub fn landlock_abi() -> u32 {
     ward_sys::landlock::abi_version()
 }
 
+/// How many rounds a repeated attack or leak test makes: `default`, or
+/// `WARD_TEST_CYCLES` (the VM harness's slower runs set fewer).
+pub fn cycles(default: usize) -> usize {
+    std::env::var("WARD_TEST_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Current effective uid.
 pub fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()

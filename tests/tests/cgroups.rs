@@ -282,10 +282,7 @@ fn events_stats_have_runcs_shape() {
 #[test]
 fn no_cgroup_leaks_after_create_kill9_delete_cycles() {
     let ctx = ctx!("cg-leak");
-    let cycles: usize = std::env::var("WARD_TEST_CYCLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let cycles = ward_tests::host::cycles(200);
     let b = ctx.bundle(&["sleep", "30"]);
     let mut ids = Vec::new();
     for _ in 0..cycles {
