@@ -872,9 +872,32 @@ fn root_callers_sandbox_is_the_hosts_nobody() {
     // The same file under --keep-root: this test's control.
     let (code, out, err) = sh(Mode::Root, &["--keep-root"], &format!("cat {d}/server.key"));
     assert_eq!((code, out.as_str()), (0, "PRIVATE KEY\n"), "{err}");
+    // A path below a directory only root may enter cannot be reached by
+    // the sandbox's nobody: refused up front, naming the directory.
+    let closed = dir.join("closed");
+    std::fs::create_dir_all(closed.join("x")).expect("mkdir");
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let x = format!("{}/x", closed.display());
+    let o = run(Mode::Root, &["sandbox", "--rw", &x, "--", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("closed (mode 700)") && err.contains("--keep-root"),
+        "{err}"
+    );
     if skip_idmap(Mode::Root, &dir) {
         return;
     }
+    // ...unless an id-mapped bind above it makes root's directory the
+    // sandbox root's.
+    let c = closed.display().to_string();
+    let (code, _, err) = sh(
+        Mode::Root,
+        &["--ro", &c, "--rw", &x],
+        &format!("touch {x}/y"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(closed.join("x/y").exists());
     // Given with --ro or --rw, root's files there are the sandbox's root's
     // (id-mapped), and what it writes lands on the host as root's.
     let (code, out, err) = sh(Mode::Root, &["--ro", &d], &format!("cat {d}/server.key"));

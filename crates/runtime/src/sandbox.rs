@@ -284,7 +284,14 @@ fn bind(path: &str, writable: bool, idmapped: bool) -> Mount {
 /// that no hidden path replaces with a tmpfs) cannot be reached. Said
 /// here, with the fix, rather than as EACCES from the init.
 /// With `itself`, `path` must be enterable too (the working directory).
-fn reachable_by_nobody(path: &str, hidden: &[PathBuf], itself: bool) -> Result<()> {
+/// Below an id-mapped bind (`mapped`), root's directories are the
+/// sandbox's root's.
+fn reachable_by_nobody(
+    path: &str,
+    hidden: &[PathBuf],
+    mapped: &[&str],
+    itself: bool,
+) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let id = ROOT_CALLER_HOST_ID;
     for dir in Path::new(path).ancestors().skip(usize::from(!itself)) {
@@ -295,9 +302,14 @@ fn reachable_by_nobody(path: &str, hidden: &[PathBuf], itself: bool) -> Result<(
         let Ok(m) = std::fs::metadata(dir) else {
             continue;
         };
+        let owner = if mapped.iter().any(|b| under(dir, Path::new(b))) {
+            0
+        } else {
+            id
+        };
         let search = m.mode() & 0o001 != 0
-            || (m.uid() == id && m.mode() & 0o100 != 0)
-            || (m.gid() == id && m.mode() & 0o010 != 0);
+            || (m.uid() == owner && m.mode() & 0o100 != 0)
+            || (m.gid() == owner && m.mode() & 0o010 != 0);
         if !search {
             return Err(msg(format!(
                 "{path}: {} (mode {:o}) lets only its owner in, and a sandbox started by root is the host's nobody (uid {id}): give --keep-root to run as root without capabilities, or open the directory to others",
@@ -577,11 +589,17 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
         "the command works where it was started but changes nothing there unless allowed",
     );
     if remap {
+        let mapped: Vec<&str> = user
+            .iter()
+            .filter(|u| u.kind == "ro" || u.kind == "rw")
+            .map(|u| u.path.as_str())
+            .collect();
         for u in &user {
-            reachable_by_nobody(&u.path, &hidden, false)?;
+            let above: Vec<&str> = mapped.iter().copied().filter(|b| *b != u.path).collect();
+            reachable_by_nobody(&u.path, &hidden, &above, false)?;
         }
         if !covered {
-            reachable_by_nobody(&cwd_s, &hidden, true)?;
+            reachable_by_nobody(&cwd_s, &hidden, &mapped, true)?;
         }
     }
     user.sort_by_key(|u| depth(&u.path));
