@@ -350,6 +350,16 @@ impl Drop for Racer {
     }
 }
 
+/// A run refused because of a [`Racer`] flipping `vol/a` and `vol/b ->
+/// outside/` names the raced path in its error: `vol/a`, or `vol/b` or
+/// `outside` where the runtime followed the symlink. A runtime that fails
+/// for any other reason was not stopped by the race.
+pub fn names_raced_path(stderr: &str) -> bool {
+    ["vol/a", "vol/b", "outside"]
+        .iter()
+        .any(|p| stderr.contains(p))
+}
+
 /// Like [`run`], with stdin from an empty regular file instead of /dev/null
 /// (runc re-opens the container's /dev/null for stdio fds that are the
 /// host's /dev/null; that must not get in the way of a test about

@@ -22,8 +22,14 @@
 //! starts must find all its tmpfs mounts inside its own filesystem (its
 //! mountinfo lists every mount reachable from its root; a mount made on the
 //! host side of the symlink is not), none missing; `outside/` must be
-//! unchanged and the host's mount table must not mention it. Weakened
-//! setup: runc 1.1.5 (fixed in 1.0.0-rc95; shown if it were not).
+//! unchanged and the host's mount table must not mention it. A runtime
+//! that fails every container is never raced: a control run of the same
+//! bundle before the racer starts must start and see its 16 mounts, and
+//! every raced run that does not start must be refused over the raced path
+//! (its error names `vol/a`) — safe runtimes refuse most raced runs (runc
+//! and crun start 0–2 of 40 here), so no number of started ones is
+//! required. Weakened setup: runc 1.1.5 (fixed in 1.0.0-rc95; shown if it
+//! were not).
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +47,11 @@ struct Outcome {
     swaps: u64,
     /// Started containers that did not see all their mounts.
     misplaced: Vec<String>,
+    /// Raced runs refused for a reason that does not name the raced path.
+    other_failures: Vec<String>,
+    /// The control run (same bundle, no racer): None if it started and saw
+    /// all its mounts, else what went wrong.
+    control: Option<String>,
     /// What changed under outside/.
     outside_changed: Vec<String>,
 }
@@ -63,13 +74,22 @@ fn race(ctx: &Ctx) -> Outcome {
         }));
     }
     b.sh("grep w30465- /proc/self/mountinfo; echo done");
+    // Control: the same bundle, `vol/a` a plain directory.
+    let o = run(ctx, &b, "30465c");
+    let seen = o.stdout.lines().filter(|l| l.contains(" w30465-")).count();
+    let control = (!o.success() || seen != MOUNTS)
+        .then(|| format!("{seen} of {MOUNTS} tmpfs mounts seen: {o}"));
     let racer = Racer::start(&vol, "a", "b");
     let deadline = Instant::now() + BUDGET;
     let (mut runs, mut started, mut misplaced) = (0, 0, Vec::new());
+    let mut other_failures = Vec::new();
     while Instant::now() < deadline && runs < MAX_RUNS {
         runs += 1;
         let o = run(ctx, &b, "30465");
         if !o.success() {
+            if !names_raced_path(&o.stderr) {
+                other_failures.push(format!("run {runs}: {o}"));
+            }
             continue;
         }
         started += 1;
@@ -98,6 +118,8 @@ fn race(ctx: &Ctx) -> Outcome {
         started,
         swaps,
         misplaced,
+        other_failures,
+        control,
         outside_changed,
     }
 }
@@ -131,6 +153,9 @@ fn racing_symlink_never_redirects_a_mount() {
         "{}: {} containers ({} started, the rest refused) against {} swaps",
         ctx.name, o.runs, o.started, o.swaps
     ));
+    if let Some(e) = &o.control {
+        panic!("control (no racer): the bundle does not run: {e}");
+    }
     assert!(o.swaps > 0, "the racer never swapped");
     assert!(
         o.misplaced.is_empty(),
@@ -141,5 +166,12 @@ fn racing_symlink_never_redirects_a_mount() {
         o.outside_changed.is_empty(),
         "the host directory behind the symlink changed: {:?}",
         o.outside_changed
+    );
+    // Checked after the escape itself: a runtime that escaped may well
+    // have failed the runs it escaped in.
+    assert!(
+        o.other_failures.is_empty(),
+        "raced runs failed for a reason other than the race:\n{}",
+        o.other_failures.join("\n")
     );
 }
