@@ -15,8 +15,12 @@
 //! Checked: `/sys -> /fakesys` (sysfs through a symlink) and `/proc ->
 //! /vol/proc` (procfs into a bind-mounted host directory): each is refused,
 //! or the container sees a genuine, masked sysfs/procfs at the real path;
-//! the host directory behind the volume stays untouched. Weakened setup:
-//! runc 1.1.5 (fixed there; shown if it were not).
+//! the host directory behind the volume stays untouched. A refusal must
+//! name the mount point and say why (a symlink, not a directory); the
+//! control — the same bundle with a plain `/sys` and `/proc`, volume and
+//! all — must start with a genuine, masked sysfs and procfs, so a refusal
+//! is the attack's, not a runtime that cannot run the bundle at all.
+//! Weakened setup: runc 1.1.5 (fixed there; shown if it were not).
 
 use ward_tests::{ctx, say, Bundle, Ctx, Out};
 
@@ -38,7 +42,7 @@ fn sys_bundle(ctx: &Ctx) -> Bundle {
 
 fn safe_sys(o: &Out) -> Result<String, String> {
     if !o.success() {
-        return Ok(format!("refused (exit {}): {}", o.code(), o.stderr.trim()));
+        return refused(o, "/sys");
     }
     let s = &o.stdout;
     if s.contains("link=\n") && s.contains("type=sysfs\n") && s.contains("firmware=0\n") {
@@ -51,13 +55,35 @@ fn safe_sys(o: &Out) -> Result<String, String> {
     }
 }
 
-/// /proc -> /vol/proc where /vol is a bind mount of a host directory.
-fn volume_bundle(ctx: &Ctx, vol: &std::path::Path) -> Bundle {
+/// A refusal is the attack's if the error names the mount point and why:
+/// a symlink, or not an (ordinary) directory. ward: "/sys is reached
+/// through a symlink"; runc: "must be mounted on ordinary directory";
+/// crun: "the target `/sys` is invalid: Not a directory".
+fn refused(o: &Out, at: &str) -> Result<String, String> {
+    let e = o.stderr.trim();
+    let why = ["symlink", "directory"]
+        .iter()
+        .any(|w| e.to_lowercase().contains(w));
+    if e.contains(at) && why {
+        Ok(format!("refused (exit {}): {e}", o.code()))
+    } else {
+        Err(format!(
+            "exit {} without naming {at} as a symlink or not a directory: {e}",
+            o.code()
+        ))
+    }
+}
+
+/// /proc -> /vol/proc where /vol is a bind mount of a host directory
+/// (`symlinked`; else /proc is a plain directory, volume and all).
+fn volume_bundle(ctx: &Ctx, vol: &std::path::Path, symlinked: bool) -> Bundle {
     mkdir(&vol.join("proc"));
     let mut b = ctx.bundle(&[]);
     let r = b.rootfs();
-    let _ = std::fs::remove_dir(r.join("proc"));
-    symlink("/vol/proc", &r.join("proc"));
+    if symlinked {
+        let _ = std::fs::remove_dir(r.join("proc"));
+        symlink("/vol/proc", &r.join("proc"));
+    }
     // The volume is mounted before proc (mounts are made in order).
     if let Some(a) = b.config["mounts"].as_array_mut() {
         a.insert(
@@ -75,8 +101,23 @@ fn volume_bundle(ctx: &Ctx, vol: &std::path::Path) -> Bundle {
 fn attempt(ctx: &Ctx, tag: &str) -> (Result<String, String>, Result<String, String>, Vec<String>) {
     let sys = safe_sys(&run(ctx, &sys_bundle(ctx), &format!("{tag}s")));
     let vol = ctx.path(&format!("vol-{tag}"));
-    let p = safe_proc(&run(ctx, &volume_bundle(ctx, &vol), &format!("{tag}p")));
+    let o = run(ctx, &volume_bundle(ctx, &vol, true), &format!("{tag}p"));
+    let p = if o.success() {
+        safe_proc(&o)
+    } else {
+        refused(&o, "/proc")
+    };
     (sys, p, tree(&vol))
+}
+
+/// Both bundles in one, without the symlinks: the image's /fakesys, the
+/// volume at /vol, plain /sys and /proc directories.
+fn control(ctx: &Ctx) -> Out {
+    let vol = ctx.path("vol-control");
+    let mut b = volume_bundle(ctx, &vol, false);
+    mkdir(&b.rootfs().join("fakesys/firmware/secret"));
+    b.sh(&format!("{PROBE_SYS}; {PROBE_PROC}"));
+    run(ctx, &b, "27561c")
 }
 
 #[test]
@@ -98,6 +139,18 @@ fn sysfs_and_procfs_through_symlinks_are_refused() {
             ),
         }
     }
+    let o = control(&ctx);
+    let s = &o.stdout;
+    assert!(
+        o.success()
+            && s.matches("link=\n").count() == 2
+            && s.contains("type=sysfs\n")
+            && s.contains("firmware=0\n")
+            && s.contains("type=proc\n")
+            && s.contains("masked=0\n"),
+        "control (plain /sys and /proc): no genuine, masked sysfs and procfs: {o}"
+    );
+
     let (s, p, vol) = attempt(&ctx, "27561");
     say(&format!(
         "{}: /sys -> /fakesys: {s:?}; /proc -> /vol/proc: {p:?}",
