@@ -29,6 +29,12 @@
 //! stdio — the stand-in, open for writing — and then fails to make a
 //! read-only rootfs read-only (EBUSY). Weakened setup: runc 1.1.5 (fixed in
 //! 1.2.8).
+//!
+//! Both cases must end one of two ways, for any runtime: refused, with an
+//! error that names /dev/null; or started with /proc/timer_list masked —
+//! in the container it is the character device 1:3 and reads empty. (ward
+//! starts: it makes the real /dev/null; runc makes one where it is
+//! missing.)
 
 use ward_tests::{ctx, say, Bundle, Ctx};
 
@@ -45,11 +51,27 @@ fn bundle(ctx: &Ctx) -> Bundle {
     drop_dev_mounts(&mut b);
     write(&b.rootfs().join("core_pattern"), ORIGINAL);
     symlink("/core_pattern", &b.rootfs().join("dev/null"));
-    b.sh(
+    b.sh(&format!(
         "echo PWNED-31133 > /proc/timer_list 2>&1 && echo WROTE-MASKED-PATH; \
-         echo masked=$(head -c 40 /proc/timer_list | tr '\\n' ' '); echo done",
-    );
+         echo masked=$(head -c 40 /proc/timer_list | tr '\\n' ' '); {MASK_DEV} echo done",
+    ));
     b
+}
+
+/// Prints what /proc/timer_list is in the container: `dev=character
+/// special file 1:3` when it is masked with the null device.
+const MASK_DEV: &str = "echo dev=$(stat -c '%F %t:%T' /proc/timer_list);";
+
+/// What the mask of /proc/timer_list is, as the container saw it.
+const NULL_DEV: &str = "dev=character special file 1:3\n";
+
+/// A refusal must say why: the error names /dev/null.
+#[track_caller]
+fn assert_refused_over_dev_null(o: &ward_tests::Out) {
+    assert!(
+        o.stderr.contains("/dev/null"),
+        "refused, but not over /dev/null (the error does not name it): {o}"
+    );
 }
 
 #[test]
@@ -94,14 +116,15 @@ fn dev_null_symlink_does_not_turn_masking_into_a_write() {
     );
     // "WROTE-MASKED-PATH" alone is no escape: the real null device accepts
     // the write. It must land nowhere: the stand-in is unchanged (above)
-    // and /proc/timer_list reads empty.
-    if o.success() {
-        // Started: then /proc/timer_list must be masked for real.
-        assert!(
-            o.stdout.contains("masked= \n") || o.stdout.contains("masked=\n"),
-            "{o}"
-        );
+    // and /proc/timer_list is the null device and reads empty.
+    if !o.success() {
+        assert_refused_over_dev_null(&o);
+        return;
     }
+    assert!(
+        o.stdout.contains("masked=\n") && o.stdout.contains(NULL_DEV),
+        "started, but /proc/timer_list is not masked with the null device: {o}"
+    );
 }
 
 #[test]
@@ -109,7 +132,9 @@ fn missing_dev_null_does_not_skip_masking() {
     let ctx = ctx!("cve-2025-31133-missing");
     let mut b = ctx.bundle(&[]);
     drop_dev_mounts(&mut b);
-    b.sh("echo masked=$(head -c 40 /proc/timer_list | wc -c); echo done");
+    b.sh(&format!(
+        "echo masked=$(head -c 40 /proc/timer_list | wc -c); {MASK_DEV} echo done"
+    ));
     if read(std::path::Path::new("/proc/timer_list")).is_empty() {
         ward_tests::skip!(
             ctx,
@@ -123,12 +148,15 @@ fn missing_dev_null_does_not_skip_masking() {
         o.code(),
         o.text().trim().replace('\n', " | ")
     ));
-    // Either refused, or started with /proc/timer_list masked (a runtime
-    // may create its own /dev/null, as runc does when /dev is not a mount).
-    if o.success() {
-        assert!(
-            o.stdout.contains("masked=0"),
-            "masking was skipped: /proc/timer_list is readable: {o}"
-        );
+    // Either refused over /dev/null, or started with /proc/timer_list
+    // masked (a runtime may create its own /dev/null, as runc does when
+    // /dev is not a mount).
+    if !o.success() {
+        assert_refused_over_dev_null(&o);
+        return;
     }
+    assert!(
+        o.stdout.contains("masked=0\n") && o.stdout.contains(NULL_DEV),
+        "started, but masking was skipped: /proc/timer_list is not the null device: {o}"
+    );
 }
