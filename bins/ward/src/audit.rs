@@ -3,37 +3,12 @@
 //! The findings are the policy engine's rules (`ward-policy`): the same
 //! checks that `ward-oci` enforces, reported whatever their policy mode.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
+use ward_cli::AuditArgs;
 use ward_policy::audit::{findings, render, Finding};
-use ward_policy::Severity;
 use ward_runtime::state::{self, Status, Store};
-
-#[derive(clap::Args)]
-#[command(
-    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'"
-)]
-pub struct AuditArgs {
-    /// config.json files to audit.
-    #[arg(value_name = "CONFIG.json")]
-    configs: Vec<PathBuf>,
-    /// Audit the containers (created, running, paused) of this ward-oci state root.
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// JSON output: [{"target", "findings": [{"cis", "rule", "severity", "title", "detail", "why", "fix"}]}]
-    /// (with --root also "id" and "status" of each container).
-    #[arg(long)]
-    json: bool,
-    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
-    #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = parse_severity)]
-    fail_on: Option<Severity>,
-}
-
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s)
-        .ok_or_else(|| format!("unknown severity {s:?}; one of info, low, medium, high, critical"))
-}
 
 /// Exit code of an error of ward itself.
 const EXIT_ERROR: u8 = 125;

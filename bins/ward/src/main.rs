@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use serde::Deserialize;
+use ward_cli::{Cli, Cmd, SandboxArgs};
 use ward_runtime::sandbox::{self, Options};
 
 mod audit;
@@ -23,98 +24,6 @@ const SECCOMP_FLAGS: &str = include_str!(concat!(env!("OUT_DIR"), "/seccomp.flag
 /// The profile SECCOMP_BPF was compiled from (checked by a test).
 #[cfg(test)]
 const SECCOMP_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/seccomp.json"));
-
-#[derive(Parser)]
-#[command(
-    name = "ward",
-    version,
-    about = "ward: containers and sandboxes, secure by default"
-)]
-struct Cli {
-    #[command(subcommand)]
-    cmd: Cmd,
-}
-
-// Parsed once per process: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand)]
-enum Cmd {
-    /// Run a host command in a hardened sandbox: read-only host, no network,
-    /// no capabilities, seccomp, Landlock, cgroup limits.
-    Sandbox(SandboxArgs),
-    /// Audit container configs against the CIS Docker Benchmark (section 5).
-    Audit(audit::AuditArgs),
-}
-
-#[derive(clap::Args)]
-#[command(
-    after_help = "Example: ward sandbox --rw . -- make test\n`ward sandbox --explain -- CMD` lists every layer and the threat it stops."
-)]
-struct SandboxArgs {
-    /// Make PATH writable (bind-mounted read-write); repeatable.
-    #[arg(long, value_name = "PATH")]
-    rw: Vec<PathBuf>,
-    /// Show PATH read-only (re-exposes a hidden path such as /run/x or ~/x).
-    #[arg(long, value_name = "PATH")]
-    ro: Vec<PathBuf>,
-    /// Cover PATH with an empty tmpfs (a file reads as empty).
-    #[arg(long, value_name = "PATH")]
-    hide: Vec<PathBuf>,
-    /// Mount an empty writable tmpfs on the directory PATH.
-    #[arg(long, value_name = "PATH")]
-    tmpfs: Vec<PathBuf>,
-    /// Share the host network (default: only a loopback of its own).
-    #[arg(long)]
-    net: bool,
-    /// Memory limit (e.g. 512m, 2g).
-    #[arg(long, value_name = "SIZE")]
-    memory: Option<String>,
-    /// Process limit [default: 1024]; 0 for none.
-    #[arg(long, value_name = "N")]
-    pids: Option<i64>,
-    /// CPU limit in CPUs (e.g. 0.5, 2).
-    #[arg(long, value_name = "N")]
-    cpus: Option<f64>,
-    /// Fail instead of running without cgroup limits when cgroups are not usable.
-    #[arg(long)]
-    require_limits: bool,
-    /// Started by root: run as the host's root (without capabilities), so
-    /// that files only root may read are readable [default: root in the
-    /// sandbox is the host's unprivileged nobody].
-    #[arg(long)]
-    keep_root: bool,
-    /// Set an environment variable (K=V); repeatable.
-    #[arg(long, value_name = "K=V")]
-    env: Vec<String>,
-    /// Keep the caller's variable K; repeatable.
-    #[arg(long, value_name = "K")]
-    keep_env: Vec<String>,
-    /// Kill the sandbox after SECS seconds (exit 124).
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<f64>,
-    /// Working directory inside the sandbox [default: the current one].
-    #[arg(long, value_name = "DIR")]
-    cwd: Option<PathBuf>,
-    /// Print every layer applied and why (on stderr) before running.
-    #[arg(long)]
-    explain: bool,
-    /// Print a JSON report of what was applied (on stderr) after the run.
-    #[arg(long)]
-    json: bool,
-    /// Use this OCI seccomp profile (JSON, e.g. from --learn) instead of ward's default one.
-    #[arg(long, value_name = "FILE")]
-    seccomp: Option<PathBuf>,
-    /// Record the syscalls the command makes and write a minimal seccomp
-    /// profile (OCI JSON) to FILE. For learning only: see docs/sandbox.md.
-    #[arg(long, value_name = "FILE")]
-    learn: Option<PathBuf>,
-    /// Read flags from a TOML file (the flags given here are added to it).
-    #[arg(long, value_name = "FILE")]
-    profile: Option<PathBuf>,
-    /// The command and its arguments.
-    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
-    command: Vec<String>,
-}
 
 /// A `--profile` file: the same names as the flags.
 #[derive(Deserialize, Default)]

@@ -1,0 +1,125 @@
+//! The command line of `ward`: definitions only, so that the binary and
+//! the generator of its man pages and shell completions (tools/gen-docs)
+//! read the same ones. The binary maps them onto the runtime.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use ward_policy::Severity;
+
+#[derive(Parser)]
+#[command(
+    name = "ward",
+    version,
+    about = "ward: containers and sandboxes, secure by default"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+// Parsed once per process: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Run a host command in a hardened sandbox: read-only host, no network,
+    /// no capabilities, seccomp, Landlock, cgroup limits.
+    Sandbox(SandboxArgs),
+    /// Audit container configs against the CIS Docker Benchmark (section 5).
+    Audit(AuditArgs),
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example: ward sandbox --rw . -- make test\n`ward sandbox --explain -- CMD` lists every layer and the threat it stops."
+)]
+pub struct SandboxArgs {
+    /// Make PATH writable (bind-mounted read-write); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub rw: Vec<PathBuf>,
+    /// Show PATH read-only (re-exposes a hidden path such as /run/x or ~/x).
+    #[arg(long, value_name = "PATH")]
+    pub ro: Vec<PathBuf>,
+    /// Cover PATH with an empty tmpfs (a file reads as empty).
+    #[arg(long, value_name = "PATH")]
+    pub hide: Vec<PathBuf>,
+    /// Mount an empty writable tmpfs on the directory PATH.
+    #[arg(long, value_name = "PATH")]
+    pub tmpfs: Vec<PathBuf>,
+    /// Share the host network (default: only a loopback of its own).
+    #[arg(long)]
+    pub net: bool,
+    /// Memory limit (e.g. 512m, 2g).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Process limit [default: 1024]; 0 for none.
+    #[arg(long, value_name = "N")]
+    pub pids: Option<i64>,
+    /// CPU limit in CPUs (e.g. 0.5, 2).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Fail instead of running without cgroup limits when cgroups are not usable.
+    #[arg(long)]
+    pub require_limits: bool,
+    /// Started by root: run as the host's root (without capabilities), so
+    /// that files only root may read are readable [default: root in the
+    /// sandbox is the host's unprivileged nobody].
+    #[arg(long)]
+    pub keep_root: bool,
+    /// Set an environment variable (K=V); repeatable.
+    #[arg(long, value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Keep the caller's variable K; repeatable.
+    #[arg(long, value_name = "K")]
+    pub keep_env: Vec<String>,
+    /// Kill the sandbox after SECS seconds (exit 124).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Working directory inside the sandbox [default: the current one].
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Print every layer applied and why (on stderr) before running.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print a JSON report of what was applied (on stderr) after the run.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this OCI seccomp profile (JSON, e.g. from --learn) instead of ward's default one.
+    #[arg(long, value_name = "FILE")]
+    pub seccomp: Option<PathBuf>,
+    /// Record the syscalls the command makes and write a minimal seccomp
+    /// profile (OCI JSON) to FILE. For learning only: see docs/sandbox.md.
+    #[arg(long, value_name = "FILE")]
+    pub learn: Option<PathBuf>,
+    /// Read flags from a TOML file (the flags given here are added to it).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'"
+)]
+pub struct AuditArgs {
+    /// config.json files to audit.
+    #[arg(value_name = "CONFIG.json")]
+    pub configs: Vec<PathBuf>,
+    /// Audit the containers (created, running, paused) of this ward-oci state root.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// JSON output: [{"target", "findings": [{"cis", "rule", "severity", "title", "detail", "why", "fix"}]}]
+    /// (with --root also "id" and "status" of each container).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity {s:?}; one of info, low, medium, high, critical"))
+}
