@@ -240,3 +240,173 @@ fn rule_ids_are_unique() {
         assert!(RULES[..i].iter().all(|o| o.id != r.id), "{}", r.id);
     }
 }
+
+/// A profile: `default` action, then (names, action, with an argument rule).
+fn profile(default: &str, rules: &[(&[&str], &str, bool)]) -> serde_json::Value {
+    let syscalls: Vec<_> = rules
+        .iter()
+        .map(|(names, action, with_args)| {
+            let mut r = json!({"names": names, "action": action});
+            if *with_args {
+                r["args"] = json!([{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]);
+            }
+            r
+        })
+        .collect();
+    json!({"defaultAction": default, "syscalls": syscalls})
+}
+
+fn with_profile(p: serde_json::Value) -> Spec {
+    let mut v = runc();
+    v["linux"]["seccomp"] = p;
+    spec(v)
+}
+
+// The escape-syscall evaluation (issue 14, finding 4) judges what the
+// profile does to each syscall, not whether it has rules.
+#[test]
+fn escape_syscalls_reachable_is_what_the_profile_lets_through() {
+    use crate::rules::{reachable_escape_syscalls as reachable, ESCAPE_SYSCALLS};
+    // No profile: all of them.
+    assert_eq!(reachable(&spec(runc())), ESCAPE_SYSCALLS.to_vec());
+    // Deny by default, nothing named: none.
+    let deny_all = with_profile(profile(
+        "SCMP_ACT_ERRNO",
+        &[(&["read"], "SCMP_ACT_ALLOW", false)],
+    ));
+    assert!(reachable(&deny_all).is_empty());
+    // Deny by default, but a rule allows mount: exactly mount.
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        &[(&["mount", "read"], "SCMP_ACT_ALLOW", false)],
+    );
+    assert_eq!(reachable(&with_profile(p)), ["mount"]);
+    // An allowing rule wins over a denying one for the same syscall.
+    let p = profile(
+        "SCMP_ACT_ERRNO",
+        &[
+            (&["mount"], "SCMP_ACT_ERRNO", false),
+            (&["mount"], "SCMP_ACT_LOG", true),
+        ],
+    );
+    assert_eq!(reachable(&with_profile(p)), ["mount"]);
+    // Allow by default: an unconditional errno rule denies; one with an
+    // argument condition does not (other arguments get through).
+    let p = profile(
+        "SCMP_ACT_ALLOW",
+        &[
+            (&["mount"], "SCMP_ACT_ERRNO", false),
+            (&["unshare"], "SCMP_ACT_KILL_PROCESS", true),
+        ],
+    );
+    let r = reachable(&with_profile(p));
+    assert!(!r.contains(&"mount"), "{r:?}");
+    assert!(r.contains(&"unshare"), "{r:?}");
+    assert_eq!(r.len(), ESCAPE_SYSCALLS.len() - 1);
+}
+
+#[test]
+fn seccomp_missing_means_nothing_is_denied() {
+    let ids = |s: Spec| {
+        Policy::default()
+            .decide(&s, &Context::default(), Scope::Container)
+            .rule_ids()
+    };
+    // Allow and log only: as good as none.
+    let p = profile("SCMP_ACT_ALLOW", &[(&["mount"], "SCMP_ACT_LOG", false)]);
+    assert!(ids(with_profile(p)).contains(&"seccomp.missing"));
+    // One denying rule (or a denying default) is a profile.
+    let p = profile("SCMP_ACT_ALLOW", &[(&["mount"], "SCMP_ACT_ERRNO", false)]);
+    assert!(!ids(with_profile(p)).contains(&"seccomp.missing"));
+    let p = profile("SCMP_ACT_ERRNO", &[(&["read"], "SCMP_ACT_ALLOW", false)]);
+    assert!(!ids(with_profile(p)).contains(&"seccomp.missing"));
+}
+
+#[test]
+fn hooks_are_allowed_only_for_engines_and_the_allow_list() {
+    // The hooks.host-command hit (a warning by default), if any.
+    let hit = |path: &str, ctx: &Context| {
+        let mut v = runc();
+        v["hooks"] = json!({"poststop": [{"path": path}]});
+        let d = Policy::default().decide(&spec(v), ctx, Scope::Container);
+        d.refused
+            .iter()
+            .chain(&d.warned)
+            .find(|h| h.rule == "hooks.host-command")
+            .map(|h| h.detail.clone())
+    };
+    assert_eq!(
+        hit("/bin/sh", &Context::default()).as_deref(),
+        Some("hooks.poststop: /bin/sh")
+    );
+    // dockerd's own hook, by path or by what /proc/PID/exe resolved to.
+    assert_eq!(hit("/usr/bin/dockerd", &Context::default()), None);
+    let mut ctx = Context::default();
+    ctx.hook_programs
+        .insert("/proc/77/exe".into(), "/usr/bin/dockerd".into());
+    assert_eq!(hit("/proc/77/exe", &ctx), None);
+    // ...but a resolved program that is not an engine's is named.
+    ctx.hook_programs
+        .insert("/usr/local/bin/x".into(), "/bin/sh".into());
+    assert_eq!(
+        hit("/usr/local/bin/x", &ctx).as_deref(),
+        Some("hooks.poststop: /usr/local/bin/x (runs /bin/sh)")
+    );
+    // The policy's allow list, by the path written or the program run.
+    let mut ctx = Context {
+        allow_hooks: vec!["/opt/hooks/net".into()],
+        ..Context::default()
+    };
+    assert_eq!(hit("/opt/hooks/net", &ctx), None);
+    assert!(hit("/opt/hooks/other", &ctx).is_some());
+    ctx.hook_programs
+        .insert("/opt/link".into(), "/opt/hooks/net".into());
+    assert_eq!(hit("/opt/link", &ctx), None);
+    ctx.hook_programs
+        .insert("/opt/hooks/net2".into(), "/bin/true".into());
+    ctx.allow_hooks.push("/opt/hooks/net2".into());
+    assert_eq!(hit("/opt/hooks/net2", &ctx), None);
+}
+
+#[test]
+fn decisions_name_their_outcome_and_warnings() {
+    let decide = |v: serde_json::Value| {
+        Policy::default().decide(&spec(v), &Context::default(), Scope::Container)
+    };
+    let mut v = runc();
+    v["process"]["capabilities"]["bounding"] = json!(["CAP_SYS_MODULE"]);
+    let refused = decide(v);
+    assert_eq!(refused.outcome(), "refused");
+    let warned = decide(runc());
+    assert_eq!(warned.outcome(), "warned");
+    let w = warned.warnings();
+    assert_eq!(w.len(), warned.warned.len());
+    assert!(
+        w[0].starts_with("ward policy: rule seccomp.missing (warn): "),
+        "{w:?}"
+    );
+    let mut v = runc();
+    v["linux"]["seccomp"] = profile("SCMP_ACT_ERRNO", &[(&["read"], "SCMP_ACT_ALLOW", false)]);
+    v["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("namespaces")
+        .push(json!({"type": "user"}));
+    v["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    v["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    let clean = decide(v);
+    assert_eq!(clean.outcome(), "allowed", "{:?}", clean.rule_ids());
+    assert!(clean.warnings().is_empty());
+}
+
+#[test]
+fn modes_and_severities_read_and_print() {
+    assert_eq!(
+        [Mode::Enforce, Mode::Warn, Mode::Off].map(Mode::as_str),
+        ["enforce", "warn", "off"]
+    );
+    use crate::Severity;
+    assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+    assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
+    assert_eq!(Severity::parse("severe"), None);
+}
