@@ -422,14 +422,14 @@ pub const RUNTIME_SOCKET_NAMES: [&str; 5] = [
 ];
 
 /// Masked and read-only paths whose absence `paths.unmasked` reports.
-const MUST_MASK: [&str; 5] = [
+pub(crate) const MUST_MASK: [&str; 5] = [
     "/proc/kcore",
     "/proc/keys",
     "/proc/sched_debug",
     "/proc/timer_list",
     "/sys/firmware",
 ];
-const MUST_READONLY: [&str; 2] = ["/proc/sys", "/proc/sysrq-trigger"];
+pub(crate) const MUST_READONLY: [&str; 2] = ["/proc/sys", "/proc/sysrq-trigger"];
 
 /// What the rules need to know of the host and of the policy's lists. The
 /// runtime fills it in (the engine itself makes no syscalls).

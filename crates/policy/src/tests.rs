@@ -410,3 +410,190 @@ fn modes_and_severities_read_and_print() {
     assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
     assert_eq!(Severity::parse("severe"), None);
 }
+
+/// Every rule id that tripped (refused or warned) for `v` in `ctx`.
+fn tripped(v: serde_json::Value, ctx: &Context) -> Vec<&'static str> {
+    Policy::default()
+        .decide(&spec(v), ctx, Scope::Container)
+        .rule_ids()
+}
+
+#[test]
+fn lsm_unconfined_follows_the_active_lsm() {
+    let with = |lsm: &str, key: &str, value: Option<&str>| {
+        let mut v = runc();
+        if let Some(value) = value {
+            v["process"][key] = json!(value);
+        }
+        let ctx = Context {
+            lsm: Some(lsm.into()),
+            ..Context::default()
+        };
+        tripped(v, &ctx).contains(&"lsm.unconfined")
+    };
+    assert!(with("apparmor", "apparmorProfile", None));
+    assert!(with("apparmor", "apparmorProfile", Some("unconfined")));
+    assert!(!with("apparmor", "apparmorProfile", Some("ward-default")));
+    assert!(with("selinux", "selinuxLabel", None));
+    assert!(!with(
+        "selinux",
+        "selinuxLabel",
+        Some("system_u:system_r:container_t:s0")
+    ));
+    assert!(!tripped(runc(), &Context::default()).contains(&"lsm.unconfined"));
+}
+
+#[test]
+fn sys_admin_is_judged_with_the_user_namespace_and_the_filter() {
+    let admin = |userns: bool, seccomp: Option<serde_json::Value>| {
+        let mut v = runc();
+        v["process"]["capabilities"]["bounding"] = json!(["CAP_SYS_ADMIN"]);
+        if userns {
+            v["linux"]["namespaces"]
+                .as_array_mut()
+                .expect("namespaces")
+                .push(json!({"type": "user"}));
+            v["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            v["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        }
+        if let Some(p) = seccomp {
+            v["linux"]["seccomp"] = p;
+        }
+        tripped(v, &Context::default()).contains(&"seccomp.unconfined-sys-admin")
+    };
+    let lets_mount = profile("SCMP_ACT_ERRNO", &[(&["mount"], "SCMP_ACT_ALLOW", false)]);
+    let denies_all = profile("SCMP_ACT_ERRNO", &[(&["read"], "SCMP_ACT_ALLOW", false)]);
+    // No filter: refused even in a user namespace.
+    assert!(admin(true, None));
+    // A filter that lets mount through: refused only without a user namespace.
+    assert!(admin(false, Some(lets_mount.clone())));
+    assert!(!admin(true, Some(lets_mount)));
+    // Every escape syscall denied: admitted.
+    assert!(!admin(false, Some(denies_all)));
+}
+
+#[test]
+fn privileged_counts_escape_capabilities() {
+    let with = |caps: &[&str]| {
+        let mut v = runc();
+        v["process"]["capabilities"]["bounding"] = json!(caps);
+        tripped(v, &Context::default()).contains(&"privileged")
+    };
+    assert!(!with(&["CAP_SYS_ADMIN", "CAP_SYS_MODULE"]));
+    assert!(with(&["CAP_SYS_ADMIN", "CAP_SYS_MODULE", "CAP_SYS_PTRACE"]));
+}
+
+#[test]
+fn cpu_limits_count_shares_quota_or_cpus() {
+    // limits.cpu is off by default: switched to warn here.
+    let policy = Policy::parse(
+        "[rules]\n\"limits.cpu\" = \"warn\"\n",
+        Path::new("/etc/ward/policy.toml"),
+    )
+    .expect("policy");
+    let cpu = |c: serde_json::Value| {
+        let mut v = runc();
+        v["linux"]["resources"]["cpu"] = c;
+        policy
+            .decide(&spec(v), &Context::default(), Scope::Container)
+            .rule_ids()
+            .contains(&"limits.cpu")
+    };
+    assert!(cpu(json!({})));
+    assert!(cpu(json!({"shares": 0, "quota": 0})));
+    assert!(!cpu(json!({"shares": 512})));
+    assert!(!cpu(json!({"quota": 50000, "period": 100000})));
+    assert!(!cpu(json!({"cpus": "0-1"})));
+}
+
+#[test]
+fn unmasked_paths_and_added_caps_and_sysctls_honour_their_lists() {
+    // Docker's masked and read-only lists: nothing missing; one dropped: named.
+    let mut v = runc();
+    v["linux"]["maskedPaths"] = json!(crate::rules::MUST_MASK);
+    v["linux"]["readonlyPaths"] = json!(crate::rules::MUST_READONLY);
+    assert!(!tripped(v.clone(), &Context::default()).contains(&"paths.unmasked"));
+    v["linux"]["readonlyPaths"] = json!(["/proc/sys"]);
+    let d = Policy::default().decide(&spec(v), &Context::default(), Scope::Container);
+    let hit = d
+        .warned
+        .iter()
+        .chain(&d.refused)
+        .find(|h| h.rule == "paths.unmasked");
+    assert_eq!(
+        hit.map(|h| h.detail.as_str()),
+        Some("not masked or read-only: /proc/sysrq-trigger")
+    );
+    // A capability beyond Docker's, unless the policy allows it.
+    let mut v = runc();
+    v["process"]["capabilities"]["bounding"] = json!(["CAP_NET_ADMIN"]);
+    assert!(tripped(v.clone(), &Context::default()).contains(&"caps.added"));
+    let ctx = Context {
+        allow_caps: vec!["CAP_NET_ADMIN".into()],
+        ..Context::default()
+    };
+    assert!(!tripped(v, &ctx).contains(&"caps.added"));
+    // A host sysctl, unless the policy allows it.
+    let mut v = runc();
+    v["linux"]["sysctl"] = json!({"kernel.core_pattern": "|/x"});
+    assert!(tripped(v.clone(), &Context::default()).contains(&"sysctl.unsafe"));
+    let ctx = Context {
+        allow_sysctls: vec!["kernel.core_pattern".into()],
+        ..Context::default()
+    };
+    assert!(!tripped(v, &ctx).contains(&"sysctl.unsafe"));
+}
+
+#[test]
+fn device_rules_need_read_or_write_to_matter() {
+    let dev = |d: serde_json::Value| {
+        let mut v = runc();
+        v["linux"]["resources"]["devices"] = json!([{"allow": false, "access": "rwm"}, d]);
+        tripped(v, &Context::default())
+    };
+    assert!(dev(json!({"allow": true, "access": "rwm"})).contains(&"device.all"));
+    assert!(
+        dev(json!({"allow": true, "type": "c", "major": -1, "access": "r"}))
+            .contains(&"device.all")
+    );
+    assert!(!dev(json!({"allow": true, "access": "m"})).contains(&"device.all"));
+    assert!(
+        !dev(json!({"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rw"}))
+            .contains(&"device.all")
+    );
+}
+
+#[test]
+fn shared_propagation_is_named() {
+    for opt in ["shared", "rshared"] {
+        let mut v = runc();
+        v["mounts"]
+            .as_array_mut()
+            .expect("mounts")
+            .push(json!({"destination": "/data", "type": "bind", "source": "/srv/data", "options": ["rbind", opt]}));
+        assert!(
+            tripped(v, &Context::default()).contains(&"mount.propagation-shared"),
+            "{opt}"
+        );
+    }
+}
+
+#[test]
+fn a_policy_file_sets_modes_and_names_itself() {
+    let dir = std::env::temp_dir().join(format!("ward-policy-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("policy.toml");
+    std::fs::write(&file, "[rules]\n\"limits.memory\" = \"off\"\n").expect("write");
+    let p = Policy::load(&file).expect("load");
+    assert_eq!(p.mode("limits.memory"), Mode::Off);
+    let d = p.decide(&spec(runc()), &Context::default(), Scope::Container);
+    assert_eq!(d.policy, file.display().to_string());
+    assert!(!d.rule_ids().contains(&"limits.memory"));
+    // A relative path in a list: the error names its line.
+    let e = Policy::parse("# ward\n[mounts]\nsensitive = [\"srv/x\"]\n", &file)
+        .expect_err("relative path");
+    assert_eq!(e.line, Some(3), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
