@@ -145,12 +145,18 @@ cd "$tree"
 echo "break-ward: building $(git rev-parse --short HEAD) in $tree (unbroken)"
 cargo build -q --workspace
 
+# Runs the test named for breakage $1, output to $2; its exit status.
+named_test() {
+    local target filter
+    read -r target filter <<<"${tests[$1]}"
+    cargo test -q -p "${target%%:*}" --test "${target#*:}" -- "$filter" >"$2" 2>&1
+}
+
 # The control: every named test passes on the unbroken code (a test that
 # always fails would otherwise "catch" every breakage).
 for i in "${!names[@]}"; do
     want "${names[$i]}" || continue
-    read -r target filter <<<"${tests[$i]}"
-    if ! cargo test -q -p "${target%%:*}" --test "${target#*:}" -- "$filter" >"$work/control.log" 2>&1; then
+    if ! named_test "$i" "$work/control.log"; then
         echo "break-ward: ${tests[$i]} fails on the unbroken code (see $work/control.log)" >&2
         exit 1
     fi
@@ -178,18 +184,16 @@ for i in "${!names[@]}"; do
         stale+=("$name")
         continue
     fi
-    read -r target filter <<<"${tests[$i]}"
-    pkg=${target%%:*} bin=${target#*:}
     t0=$(date +%s)
     if ! cargo build -q --workspace 2>"$work/$name.build.log"; then
         echo "break-ward: $name: the broken code does not build (see $work/$name.build.log)" >&2
         stale+=("$name")
-    elif cargo test -q -p "$pkg" --test "$bin" -- "$filter" >"$work/$name.log" 2>&1; then
+    elif named_test "$i" "$work/$name.log"; then
         missed+=("$name")
-        echo "MISSED  $name ($((  $(date +%s) - t0 ))s): $pkg --test $bin $filter passed with the breakage"
+        echo "MISSED  $name ($(($(date +%s) - t0))s): ${tests[$i]} passed with the breakage"
     else
         caught=$((caught + 1))
-        echo "CAUGHT  $name ($(($(date +%s) - t0))s): $pkg --test $bin $filter failed"
+        echo "CAUGHT  $name ($(($(date +%s) - t0))s): ${tests[$i]} failed"
     fi
     git checkout -q -- "$file"
 done

@@ -1017,13 +1017,23 @@ pub struct Precompiled<'a> {
 /// test of bins/ward checks that it was compiled from exactly that
 /// profile); any other is compiled here.
 pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemeral> {
-    let id = crate::cg::ephemeral_id();
     let program = precompiled
         .filter(|p| plan.default_seccomp && !p.bpf.is_empty())
         .map(|p| (p.bpf.to_vec(), p.flags));
+    run_plan(plan, program, None)
+}
+
+/// The one way a plan runs (`run` and `learn`): with the caller's stdio
+/// pipes lent to a remapped sandbox, and a `--ro`/`--rw` path that cannot
+/// be id-mapped answered with what else works.
+fn run_plan(
+    plan: &Plan,
+    program: Option<(Vec<u8>, u32)>,
+    on_listener: Option<&mut dyn FnMut(std::os::fd::OwnedFd)>,
+) -> Result<Ephemeral> {
     let _lent = plan.remapped_to.map(LentPipes::lend);
     crate::lifecycle::run_ephemeral(
-        &id,
+        &crate::cg::ephemeral_id(),
         &plan.spec,
         Path::new("/"),
         Path::new("/"),
@@ -1031,21 +1041,18 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
         plan.extras.clone(),
         plan.landlock.clone(),
         program,
-        None,
+        on_listener,
     )
-    .map_err(|e| with_idmap_hint(plan, e))
-}
-
-/// A `--ro`/`--rw` path that cannot be id-mapped: say what else works.
-fn with_idmap_hint(plan: &Plan, e: Error) -> Error {
-    let text = e.to_string();
-    if plan.remapped_to.is_some() && text.contains("id-mapping the bind") {
-        msg(format!(
-            "{text}; --keep-root binds it as it is, the sandbox then being the host's root (without capabilities)"
-        ))
-    } else {
-        e
-    }
+    .map_err(|e| {
+        let text = e.to_string();
+        if plan.remapped_to.is_some() && text.contains("id-mapping the bind") {
+            msg(format!(
+                "{text}; --keep-root binds it as it is, the sandbox then being the host's root (without capabilities)"
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 /// What a `--seccomp` profile must keep from the default one: no
@@ -1250,20 +1257,7 @@ pub fn learn(plan: &Plan) -> Result<(Ephemeral, LinuxSeccomp)> {
         .ok_or_else(|| msg("--learn: the plan has no learning seccomp profile"))?;
     let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
         .map_err(|e| msg(format!("--learn: compiling the learning profile: {e}")))?;
-    let id = crate::cg::ephemeral_id();
-    let _lent = plan.remapped_to.map(LentPipes::lend);
-    let r = crate::lifecycle::run_ephemeral(
-        &id,
-        &plan.spec,
-        Path::new("/"),
-        Path::new("/"),
-        plan.cgroups,
-        plan.extras.clone(),
-        plan.landlock.clone(),
-        Some((f.bpf, f.flags)),
-        Some(&mut on_listener),
-    )
-    .map_err(|e| with_idmap_hint(plan, e))?;
+    let r = run_plan(plan, Some((f.bpf, f.flags)), Some(&mut on_listener))?;
     for t in threads {
         let _ = t.join();
     }

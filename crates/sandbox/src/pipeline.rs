@@ -174,7 +174,7 @@ pub fn spawn(
     // cgroup namespace too when the clone lands in the cgroup directly).
     // Slow path: the child joins paths first and unshares the rest, like runc.
     // Checked before anything exists: a bad idmap leaves nothing behind.
-    let idmapped = mounts::idmapped_binds(init.spec)?;
+    let idmapped = mounts::idmapped_binds(init.spec, ns.is_new(NamespaceType::User))?;
     let fast = ns.join.is_empty();
     let cgroupns_at_clone = cgroup_fd.is_some();
     let mut flags = if fast { ns.new_flags } else { 0 };
@@ -316,13 +316,8 @@ fn send_idmapped_trees(
     for (index, opts) in idmapped {
         let mnt = &init.spec.mounts[*index];
         let pin = init.pins.binds.get(index).copied();
-        let tree =
-            mounts::bind_tree(&init.bundle, pin, mnt, opts, Some(userns.as_fd())).map_err(|e| {
-                err(
-                    e.layer,
-                    format!("mounts[{index}] ({}): {}", mnt.destination, e.msg),
-                )
-            })?;
+        let tree = mounts::bind_tree(&init.bundle, pin, mnt, opts, Some(userns.as_fd()))
+            .map_err(|e| mounts::at(*index, mnt, e))?;
         ch.send_with_fd(&ToChild::IdmappedTree { index: *index }, tree.as_fd())?;
     }
     Ok(())

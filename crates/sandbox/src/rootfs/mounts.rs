@@ -141,14 +141,17 @@ pub fn apply(
     for (i, mnt) in mounts.iter().enumerate() {
         let pin = pins.binds.get(&i).copied();
         let tree = idmapped.remove(&i);
-        mount_one(root, bundle, pin, tree, mnt, cgroups, label).map_err(|e| {
-            err(
-                e.layer,
-                format!("mounts[{i}] ({}): {}", mnt.destination, e.msg),
-            )
-        })?;
+        mount_one(root, bundle, pin, tree, mnt, cgroups, label).map_err(|e| at(i, mnt, e))?;
     }
     Ok(())
+}
+
+/// `e` of the mount at index `i`, named for the reader: `mounts[i] (/dest)`.
+pub fn at(i: usize, mnt: &Mount, e: crate::Error) -> crate::Error {
+    err(
+        e.layer,
+        format!("mounts[{i}] ({}): {}", mnt.destination, e.msg),
+    )
 }
 
 fn mount_one(
@@ -294,12 +297,9 @@ pub fn wants_idmap(mnt: &Mount, opts: &Options) -> bool {
 /// host id that the container's maps name is owned, through this mount
 /// only, by the container id it maps to (and what the container creates
 /// there lands on the host as that host id).
-pub fn idmapped_binds(spec: &ward_spec::Spec) -> Result<Vec<(usize, Options)>> {
+/// `new_userns`: the container gets a user namespace of its own.
+pub fn idmapped_binds(spec: &ward_spec::Spec, new_userns: bool) -> Result<Vec<(usize, Options)>> {
     let linux = spec.linux.clone().unwrap_or_default();
-    let new_userns = linux
-        .namespaces
-        .iter()
-        .any(|n| n.kind == ward_spec::NamespaceType::User && n.path.is_none());
     let mut out = Vec::new();
     for (i, mnt) in spec.mounts.iter().enumerate() {
         let opts = parse_options(&mnt.options)?;
