@@ -25,23 +25,23 @@ breakage() {
     names+=("$1") files+=("$2") olds+=("$3") news+=("$4") tests+=("$5")
 }
 
-breakage fds-not-closed crates/sandbox/src/pipeline.rs \
+breakage fds-not-closed crates/init/src/pipeline.rs \
     '    exec::seal_fds(init.preserve_fds)?;' \
     '' \
     'ward-tests:inside only_stdio_fds_are_open_in_the_container'
-breakage no-seccomp-in-the-init crates/sandbox/src/pipeline.rs \
+breakage no-seccomp-in-the-init crates/init/src/pipeline.rs \
     '    load_seccomp_last(init.seccomp.as_ref())?;' \
     '' \
     'ward-tests:layers default_profile_denies_the_new_mount_api_with_mount'
-breakage exec-skips-the-mount-namespace crates/sandbox/src/pipeline.rs \
+breakage exec-skips-the-mount-namespace crates/init/src/pipeline.rs \
     '    let flags = differing_namespaces(e.init_pid);' \
     '    let flags = differing_namespaces(e.init_pid) & !(libc::CLONE_NEWNS as u64);' \
     'ward-tests:exec exec_joins_every_namespace_and_the_cgroup_of_the_init'
-breakage inheritable-set-kept crates/sandbox/src/capabilities.rs \
+breakage inheritable-set-kept crates/init/src/capabilities.rs \
     '            inheritable: mask(&c.inheritable),' \
     '            inheritable: mask(&c.bounding),' \
     'ward-tests:escapes inheritable_file_caps_give_a_user_nothing'
-breakage bounding-set-kept crates/sandbox/src/capabilities.rs \
+breakage bounding-set-kept crates/init/src/capabilities.rs \
     '    let keep = c.map(|c| mask(&c.bounding)).unwrap_or(0);' \
     '    let keep = u64::MAX;' \
     'ward:sandbox no_caps_no_new_privs_seccomp::as_root'
@@ -49,15 +49,15 @@ breakage spec-without-no-new-privileges crates/runtime/src/template.rs \
     '    spec["process"]["noNewPrivileges"] = json!(true);' \
     '    spec["process"]["noNewPrivileges"] = json!(false);' \
     'ward-tests:policy hardened_spec_runs_and_compat_writes_runcs'
-breakage masked-paths-skipped crates/sandbox/src/pipeline.rs \
+breakage masked-paths-skipped crates/init/src/pipeline.rs \
     '    masked::mask(new_root.as_fd(), &linux.masked_paths, mount_label)?;' \
     '' \
     'ward-tests:inside masked_and_readonly_paths'
-breakage readonly-paths-skipped crates/sandbox/src/pipeline.rs \
+breakage readonly-paths-skipped crates/init/src/pipeline.rs \
     '    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;' \
     '' \
     'ward-tests:inside masked_and_readonly_paths'
-breakage exec-without-landlock crates/sandbox/src/pipeline.rs \
+breakage exec-without-landlock crates/init/src/pipeline.rs \
     '    privileges::no_new_privs(p)?;
     if let Some(l) = landlock {
         l.restrict()?;
@@ -76,11 +76,11 @@ breakage sandbox-keeps-the-hosts-root crates/runtime/src/sandbox.rs \
     '    let remap = host.uid == 0 && !o.keep_root;' \
     '    let remap = false;' \
     'ward:sandbox root_callers_sandbox_is_the_hosts_nobody'
-breakage death-signal-not-rearmed crates/sandbox/src/pipeline.rs \
+breakage death-signal-not-rearmed crates/init/src/pipeline.rs \
     '    let death_signal = if init.extras.keep_death_signal {' \
     '    let death_signal = if false {' \
     'ward:sandbox dies_with_its_parent::as_root'
-breakage no-new-session crates/sandbox/src/console.rs \
+breakage no-new-session crates/init/src/console.rs \
     '    nix::unistd::setsid()
         .layer("console", || "setsid".into())
         .map(drop)' \
@@ -90,7 +90,7 @@ breakage policy-ignores-bind-sources crates/runtime/src/guard.rs \
     '        judge_sources(&mut ctx, resolved);' \
     '' \
     'ward-tests:policy bypass'
-breakage init-mounts-what-was-not-judged crates/sandbox/src/rootfs/source.rs \
+breakage init-mounts-what-was-not-judged crates/init/src/rootfs/source.rs \
     '    if id != pin {' \
     '    if false && id != pin {' \
     'ward-tests:escapes with_the_rule_off_the_init_mounts_only_the_judged_file'

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ward_cgroups::{CgroupSpec, CgroupState, Manager};
-use ward_sandbox::CgroupMount;
+use ward_init::CgroupMount;
 use ward_spec::Spec;
 
 use crate::{Error, Result};

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 use ward_policy::{Context, Decision, ObjectKind, Policy, PolicyError, Scope, Source};
-use ward_sandbox::rootfs::source::{self, Identity, Resolved};
+use ward_init::rootfs::source::{self, Identity, Resolved};
 use ward_spec::Spec;
 
 use crate::lifecycle::Global;
@@ -87,9 +87,9 @@ fn audit_target() -> (Option<PathBuf>, Option<PathBuf>) {
 /// in use. Used by `ward audit` too.
 pub fn host_context(root: &Path, spec: &Spec, resolved: Option<&Resolved>) -> Context {
     let mut ctx = Context {
-        lsm: if ward_sandbox::lsm::apparmor_enabled() {
+        lsm: if ward_init::lsm::apparmor_enabled() {
             Some("apparmor".into())
-        } else if ward_sandbox::lsm::selinux_enabled() {
+        } else if ward_init::lsm::selinux_enabled() {
             Some("selinux".into())
         } else {
             None

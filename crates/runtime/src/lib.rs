@@ -19,7 +19,7 @@ pub enum Error {
     #[error("{0}")]
     Spec(#[from] ward_spec::Error),
     #[error("{0}")]
-    Sandbox(#[from] ward_sandbox::Error),
+    Sandbox(#[from] ward_init::Error),
     #[error("cgroups: {0}")]
     Cgroups(String),
     #[error("{0}")]

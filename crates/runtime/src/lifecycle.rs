@@ -11,13 +11,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
-use ward_sandbox::{InitSpec, ParentSide, StartSignal};
+use ward_init::{InitSpec, ParentSide, StartSignal};
 use ward_spec::{Hook, Process, Spec};
 
 use crate::cg::{self, Cgroup};
 use crate::state::{self, Locked, Saved, Status, Store};
 use crate::{foreground, msg, signals, Ctx, Result};
-use ward_sandbox::hooks;
+use ward_init::hooks;
 
 /// Global flags.
 pub struct Global {
@@ -122,7 +122,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     let p = spec.process.as_ref();
     if p.and_then(|p| p.apparmor_profile.as_deref())
         .is_some_and(|s| !s.is_empty())
-        && !ward_sandbox::lsm::apparmor_enabled()
+        && !ward_init::lsm::apparmor_enabled()
     {
         return Err(msg("process.apparmorProfile: AppArmor is not enabled on this host; remove the profile or enable AppArmor"));
     }
@@ -130,7 +130,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
         .and_then(|p| p.apparmor_profile.as_deref())
         .filter(|s| !s.is_empty() && *s != "unconfined")
     {
-        if ward_sandbox::lsm::apparmor_profile_loaded(profile) == Some(false) {
+        if ward_init::lsm::apparmor_profile_loaded(profile) == Some(false) {
             return Err(msg(format!(
                 "process.apparmorProfile: the AppArmor profile {profile:?} is not loaded; load it first (apparmor_parser -r FILE)"
             )));
@@ -138,7 +138,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     }
     if p.and_then(|p| p.selinux_label.as_deref())
         .is_some_and(|s| !s.is_empty())
-        && !ward_sandbox::lsm::selinux_enabled()
+        && !ward_init::lsm::selinux_enabled()
     {
         return Err(msg("process.selinuxLabel: SELinux is not enabled on this host; remove the label or enable SELinux"));
     }
@@ -147,7 +147,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
         .as_ref()
         .and_then(|l| l.mount_label.as_deref())
         .is_some_and(|s| !s.is_empty())
-        && !ward_sandbox::lsm::selinux_enabled()
+        && !ward_init::lsm::selinux_enabled()
     {
         // runc silently drops the label then: the container's files would
         // not carry the label the engine asked for.
@@ -178,11 +178,11 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
 /// ward's Landlock extension (`run.ward.landlock.*`, docs/landlock.md):
 /// checked against this kernel in the parent, before anything exists, and
 /// reported with `--debug`.
-fn landlock_rules(g: &Global, spec: &Spec) -> Result<Option<ward_sandbox::landlock::Rules>> {
+fn landlock_rules(g: &Global, spec: &Spec) -> Result<Option<ward_init::landlock::Rules>> {
     let Some(l) = ward_spec::landlock::from_annotations(&spec.annotations)? else {
         return Ok(None);
     };
-    let rules = ward_sandbox::landlock::Rules::from_spec(&l);
+    let rules = ward_init::landlock::Rules::from_spec(&l);
     let report = rules.check(ward_sys::landlock::abi_version())?;
     if g.debug {
         crate::log::debug(&format!("landlock: {report}"));
@@ -197,7 +197,7 @@ fn send_listener(
     state: &str,
     pid: i32,
     listener: OwnedFd,
-) -> ward_sandbox::Result<()> {
+) -> ward_init::Result<()> {
     let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
     let path = seccomp
         .and_then(|s| s.listener_path.clone())
@@ -211,13 +211,13 @@ fn send_listener(
         "state": state,
     });
     let sock = UnixStream::connect(&path).map_err(|e| {
-        ward_sandbox::err(
+        ward_init::err(
             "seccomp",
             format!("linux.seccomp.listenerPath {path:?}: {e}"),
         )
     })?;
     ward_sys::socket::send_with_fd(sock.as_fd(), msg.to_string().as_bytes(), listener.as_fd())
-        .map_err(|e| ward_sandbox::err("seccomp", format!("sending the listener to {path:?}: {e}")))
+        .map_err(|e| ward_init::err("seccomp", format!("sending the listener to {path:?}: {e}")))
 }
 
 /// The state hooks get on stdin (no pid once the container has stopped, as runc).
@@ -242,21 +242,21 @@ struct Parent<'a> {
 }
 
 impl ParentSide for Parent<'_> {
-    fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+    fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_init::Result<()> {
         let st = state_json(self.id, pid, Status::Creating, self.bundle, self.spec);
         send_listener(self.spec, &st, pid, listener)
     }
 
-    fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+    fn place(&mut self, pid: i32) -> ward_init::Result<()> {
         if self.cloned_into {
             return Ok(());
         }
         self.cg
             .add(pid)
-            .map_err(|e| ward_sandbox::err("cgroups", e.to_string()))
+            .map_err(|e| ward_init::err("cgroups", e.to_string()))
     }
 
-    fn create_hooks(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+    fn create_hooks(&mut self, pid: i32) -> ward_init::Result<()> {
         // The runtime environment exists by now: "created", as crun says
         // and the OCI validation suite expects (hooks_stdin); runc says
         // "creating".
@@ -276,7 +276,7 @@ impl ParentSide for Parent<'_> {
 /// A container whose init waits for `start`.
 struct Made {
     saved: Saved,
-    spawned: ward_sandbox::Spawned,
+    spawned: ward_init::Spawned,
     console: Option<OwnedFd>,
 }
 
@@ -290,8 +290,8 @@ fn admit_container(
     bundle: &Path,
     rootfs: &Path,
     spec: &Spec,
-) -> Result<ward_sandbox::rootfs::source::Pins> {
-    let resolved = ward_sandbox::rootfs::source::resolve(bundle, rootfs, spec);
+) -> Result<ward_init::rootfs::source::Pins> {
+    let resolved = ward_init::rootfs::source::resolve(bundle, rootfs, spec);
     crate::guard::admit(
         g,
         action,
@@ -401,7 +401,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         seccomp,
         host_proc,
         landlock,
-        extras: ward_sandbox::extras::Extras::default(),
+        extras: ward_init::extras::Extras::default(),
     };
     let mut parent = Parent {
         id: &o.id,
@@ -410,7 +410,7 @@ fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
         cg: &cgroup,
         cloned_into: v2_dir.is_some(),
     };
-    let spawned = ward_sandbox::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut parent)?;
+    let spawned = ward_init::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut parent)?;
     drop(init);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),
@@ -602,7 +602,7 @@ pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> 
     let made = make(g, o, true)?;
     made.spawned
         .channel
-        .send(&ward_sandbox::handshake::ToChild::Start)?;
+        .send(&ward_init::handshake::ToChild::Start)?;
     // The init's last steps (hooks, LSM, Landlock, seccomp, execve) may
     // still fail: say so instead of returning its exit code 1 silently.
     if let Err(e) = made.spawned.wait_exec() {
@@ -1011,7 +1011,7 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     } else {
         Some(foreground::block_signals()?)
     };
-    let e = ward_sandbox::ExecSpec {
+    let e = ward_init::ExecSpec {
         init_pidfd: init_pidfd.as_fd(),
         init_pid: s.pid,
         process: &p,
@@ -1022,21 +1022,21 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     };
     struct Join<'a>(&'a Cgroup, &'a Saved);
     impl ParentSide for Join<'_> {
-        fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+        fn place(&mut self, pid: i32) -> ward_init::Result<()> {
             self.0
                 .add(pid)
-                .map_err(|e| ward_sandbox::err("cgroups", e.to_string()))
+                .map_err(|e| ward_init::err("cgroups", e.to_string()))
         }
-        fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+        fn seccomp_listener(&mut self, pid: i32, listener: OwnedFd) -> ward_init::Result<()> {
             let s = self.1;
             let st = state_json(&s.id, s.pid, Status::Running, &s.bundle, &s.spec);
             send_listener(&s.spec, &st, pid, listener)
         }
-        fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
+        fn create_hooks(&mut self, _pid: i32) -> ward_init::Result<()> {
             Ok(())
         }
     }
-    let spawned = ward_sandbox::spawn_exec(&e, &mut Join(&cgroup, &s))?;
+    let spawned = ward_init::spawn_exec(&e, &mut Join(&cgroup, &s))?;
     drop(e);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),
@@ -1088,8 +1088,8 @@ pub fn run_ephemeral(
     rootfs: &Path,
     bundle: &Path,
     cgroups: CgroupPolicy,
-    extras: ward_sandbox::extras::Extras,
-    landlock: Option<ward_sandbox::landlock::Rules>,
+    extras: ward_init::extras::Extras,
+    landlock: Option<ward_init::landlock::Rules>,
     precompiled_seccomp: Option<(Vec<u8>, u32)>,
     on_listener: Option<&mut dyn FnMut(OwnedFd)>,
 ) -> Result<Ephemeral> {
@@ -1114,7 +1114,7 @@ pub fn run_ephemeral(
     // which a spec that mounts a cgroupfs cannot have): its ~0.2 ms of
     // mkdir and writes are off the critical path.
     let during_setup = extras.join_cgroup_during_setup
-        && !ward_sandbox::mounts_cgroupfs(spec)
+        && !ward_init::mounts_cgroupfs(spec)
         && !cg::unified_hierarchy();
     let mut cgroup = EphemeralCgroup {
         cg: None,
@@ -1138,7 +1138,7 @@ pub fn run_ephemeral(
         process: &process,
         rootfs: rootfs.to_path_buf(),
         bundle: bundle.to_path_buf(),
-        pins: ward_sandbox::rootfs::source::pin(bundle, rootfs, spec),
+        pins: ward_init::rootfs::source::pin(bundle, rootfs, spec),
         console_socket,
         start: StartSignal::Socket,
         preserve_fds: 0,
@@ -1161,7 +1161,7 @@ pub fn run_ephemeral(
         namespaces: cleanup_process.then(Vec::new),
         cleaner: false,
     };
-    let spawned = ward_sandbox::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut place)?;
+    let spawned = ward_init::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut place)?;
     drop(init);
     let console = match console_recv {
         Some(sock) => Some(receive_fd(&sock)?),
@@ -1169,7 +1169,7 @@ pub fn run_ephemeral(
     };
     spawned
         .channel
-        .send(&ward_sandbox::handshake::ToChild::Start)?;
+        .send(&ward_init::handshake::ToChild::Start)?;
     let cleaner = place.cleaner;
     if let Some(c) = &cgroup.cg {
         // A `ward` killed by SIGKILL (with its cleanup process) could not
@@ -1201,7 +1201,7 @@ struct Place<'a, 'b, 'c> {
 }
 
 impl ParentSide for Place<'_, '_, '_> {
-    fn cloned(&mut self, pid: i32) -> ward_sandbox::Result<()> {
+    fn cloned(&mut self, pid: i32) -> ward_init::Result<()> {
         // Now, while the init is still dumpable (an unprivileged `ward` may
         // open its /proc files only then). Best effort: without them the
         // init's exit tears the namespaces down, as it would anyway.
@@ -1214,8 +1214,8 @@ impl ParentSide for Place<'_, '_, '_> {
         }
         Ok(())
     }
-    fn place(&mut self, pid: i32) -> ward_sandbox::Result<()> {
-        let sandbox_err = |e: crate::Error| ward_sandbox::err("cgroups", e.to_string());
+    fn place(&mut self, pid: i32) -> ward_init::Result<()> {
+        let sandbox_err = |e: crate::Error| ward_init::err("cgroups", e.to_string());
         if let Some((spec, id, policy)) = self.make.take() {
             self.cgroup.cg =
                 make_ephemeral_cgroup(spec, id, policy, self.notes).map_err(sandbox_err)?;
@@ -1232,16 +1232,16 @@ impl ParentSide for Place<'_, '_, '_> {
         }
         Ok(())
     }
-    fn create_hooks(&mut self, _pid: i32) -> ward_sandbox::Result<()> {
+    fn create_hooks(&mut self, _pid: i32) -> ward_init::Result<()> {
         Ok(())
     }
-    fn seccomp_listener(&mut self, _pid: i32, listener: OwnedFd) -> ward_sandbox::Result<()> {
+    fn seccomp_listener(&mut self, _pid: i32, listener: OwnedFd) -> ward_init::Result<()> {
         match self.on_listener.as_mut() {
             Some(f) => {
                 f(listener);
                 Ok(())
             }
-            None => Err(ward_sandbox::err(
+            None => Err(ward_init::err(
                 "seccomp",
                 "SCMP_ACT_NOTIFY: nothing here answers notifications (remove it from the profile)",
             )),

@@ -10,7 +10,7 @@
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use ward_sandbox::extras::{Extras, Reaper};
+use ward_init::extras::{Extras, Reaper};
 use ward_spec::resources::{LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
 use ward_spec::seccomp::{Action, LinuxSeccomp, Syscall};
 use ward_spec::{
@@ -181,7 +181,7 @@ pub struct Layer {
 pub struct Plan {
     pub spec: Spec,
     pub extras: Extras,
-    pub landlock: Option<ward_sandbox::landlock::Rules>,
+    pub landlock: Option<ward_init::landlock::Rules>,
     pub cgroups: CgroupPolicy,
     pub layers: Vec<Layer>,
     pub notes: Vec<String>,
@@ -787,13 +787,13 @@ pub fn plan(o: &Options, host: &Host) -> Result<Plan> {
             ),
             "a second, mount-independent wall around the writable paths",
         );
-        Some(ward_sandbox::landlock::Rules {
-            fs: Some(ward_sandbox::landlock::FsRights::Write),
+        Some(ward_init::landlock::Rules {
+            fs: Some(ward_init::landlock::FsRights::Write),
             paths: writable
                 .iter()
-                .map(|w| ward_sandbox::landlock::PathRule {
+                .map(|w| ward_init::landlock::PathRule {
                     path: w.clone(),
-                    access: ward_sandbox::landlock::PathAccess::ReadWrite,
+                    access: ward_init::landlock::PathAccess::ReadWrite,
                     origin: "writable path".into(),
                 })
                 .collect(),

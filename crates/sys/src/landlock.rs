@@ -1,5 +1,5 @@
 //! The Landlock ABI version of the running kernel (for reports; the rules
-//! themselves are built with the `landlock` crate in ward-sandbox).
+//! themselves are built with the `landlock` crate in ward-init).
 
 /// landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION): the
 /// highest Landlock ABI the kernel supports, 0 when Landlock is not built in

@@ -10,7 +10,7 @@
 //! reopen the fifo and write LSM labels after pivot_root): through
 //! /proc/1/fd/5/<host pid>/root it read any host file.
 //!
-//! Defence: crates/sandbox/src/pipeline.rs stage 8: the LSM attr files are
+//! Defence: crates/init/src/pipeline.rs stage 8: the LSM attr files are
 //! opened before, the host's /proc is closed before the init reports
 //! ready, and the fifo is reopened through the container's own procfs
 //! (checked to be a procfs root and the fifo checked by inode).

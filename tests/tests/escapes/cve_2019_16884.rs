@@ -6,7 +6,7 @@
 //! profile to /proc/self/attr/... by path, writes it into those files; the
 //! process is exec'd without the profile: unconfined.
 //!
-//! Defence: crates/sandbox/src/lsm.rs `apply`/`write_attr`: the label is
+//! Defence: crates/init/src/lsm.rs `apply`/`write_attr`: the label is
 //! written through the host's procfs (`InitSpec::host_proc`, opened before
 //! any container mount exists), to /proc/<host pid>/attr/..., with
 //! openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |

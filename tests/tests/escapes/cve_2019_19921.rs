@@ -7,7 +7,7 @@
 //! on attacker-controlled files, and the real procfs, reachable at the
 //! other path, is neither masked nor read-only.
 //!
-//! Defence: crates/sandbox/src/rootfs/mounts.rs `mount_one`: `proc`,
+//! Defence: crates/init/src/rootfs/mounts.rs `mount_one`: `proc`,
 //! `sysfs` and `/dev` must be mounted on a real directory reached without
 //! any symlink (a second openat2 with RESOLVE_IN_ROOT |
 //! RESOLVE_NO_SYMLINKS), otherwise the container is refused; the mount is

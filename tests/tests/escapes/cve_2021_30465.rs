@@ -8,7 +8,7 @@
 //! container would later see it), so the container ends up with host
 //! directories in its filesystem.
 //!
-//! Defence: crates/sandbox/src/rootfs/mounts.rs `mount_one`: the
+//! Defence: crates/init/src/rootfs/mounts.rs `mount_one`: the
 //! destination is resolved once, with openat2(RESOLVE_IN_ROOT |
 //! RESOLVE_NO_MAGICLINKS) from the rootfs fd (rootfs/mod.rs `create_in`),
 //! and the detached mount (fsmount/open_tree) is attached with

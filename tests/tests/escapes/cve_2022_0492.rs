@@ -8,9 +8,9 @@
 //! classic privileged-container escape does the same with CAP_SYS_ADMIN.
 //!
 //! Defence: nothing in the container may mount or reach a writable v1 root:
-//! crates/sandbox/src/capabilities.rs applies exactly the configured
+//! crates/init/src/capabilities.rs applies exactly the configured
 //! capabilities (no CAP_SYS_ADMIN by default; `drop_bounding` first, so
-//! nothing comes back); crates/sandbox/src/rootfs/mounts.rs
+//! nothing comes back); crates/init/src/rootfs/mounts.rs
 //! `mount_cgroups` shows only the container's own cgroup directories,
 //! read-only, never a hierarchy root with `release_agent`; the user
 //! namespace route is closed by the kernel fix (5.17+: CAP_SYS_ADMIN in the

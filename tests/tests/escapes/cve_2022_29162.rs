@@ -7,7 +7,7 @@
 //! P(inheritable) & F(inheritable). With CAP_DAC_OVERRIDE, uid 1000 reads
 //! root-only files — capabilities the config never gave that user.
 //!
-//! Defence: crates/sandbox/src/capabilities.rs `apply_sets`: the
+//! Defence: crates/init/src/capabilities.rs `apply_sets`: the
 //! inheritable set is exactly `process.capabilities.inheritable` — empty
 //! when the config names none — so file inheritable bits meet an empty
 //! process set; ambient capabilities not both permitted and inheritable are

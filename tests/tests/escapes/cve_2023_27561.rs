@@ -7,7 +7,7 @@
 //! wherever the symlink points, and the AppArmor label and masked paths
 //! (/sys/firmware, /proc/kcore ...) go to whatever sits at /proc or /sys.
 //!
-//! Defence: the same as CVE-2019-19921: crates/sandbox/src/rootfs/mounts.rs
+//! Defence: the same as CVE-2019-19921: crates/init/src/rootfs/mounts.rs
 //! `mount_one` refuses to mount proc or sysfs on anything but a directory
 //! reached without symlinks (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS),
 //! and attaches the mount to the resolved fd (move_mount).

@@ -7,9 +7,9 @@
 //! `../../..` from there reaches the host's `/` — read /etc/shadow, write
 //! anything.
 //!
-//! Defence: crates/sandbox/src/exec.rs `seal_fds` marks every fd above
+//! Defence: crates/init/src/exec.rs `seal_fds` marks every fd above
 //! stdio (and --preserve-fds) close-on-exec, and the cwd is opened inside
-//! the new root: crates/sandbox/src/rootfs/mod.rs `create_in` (init,
+//! the new root: crates/init/src/rootfs/mod.rs `create_in` (init,
 //! pipeline.rs `setup`) and `open_in` (exec, pipeline.rs `exec_child`),
 //! both openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): a magic link such
 //! as /proc/self/fd/N is refused (ELOOP), and nothing resolves outside the

@@ -8,7 +8,7 @@
 //! between, and the runtime creates directories and empty files on the
 //! host, as root, wherever the attacker likes.
 //!
-//! Defence: crates/sandbox/src/rootfs/mod.rs `create_in`: each missing
+//! Defence: crates/init/src/rootfs/mod.rs `create_in`: each missing
 //! component is created with mkdirat/openat2(O_CREAT|O_EXCL) relative to
 //! the fd of its parent, which was itself resolved with openat2
 //! (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from the rootfs fd. A symlink

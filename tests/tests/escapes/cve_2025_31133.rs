@@ -9,11 +9,11 @@
 //! next crash) through /proc/kcore. A deleted /dev/null made runc skip
 //! masking altogether.
 //!
-//! Defence: with no mount on /dev, crates/sandbox/src/rootfs/dev.rs
+//! Defence: with no mount on /dev, crates/init/src/rootfs/dev.rs
 //! `create_devices` replaces the image's /dev/null (a symlink, fifo or file
 //! is unlinked, never followed) with the real node, as for a /dev tmpfs
 //! (issue #14, finding 10; ward used to refuse such an image). Then
-//! crates/sandbox/src/rootfs/masked.rs `verified_dev_null` opens /dev/null
+//! crates/init/src/rootfs/masked.rs `verified_dev_null` opens /dev/null
 //! with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS), checks it is the
 //! character device 1:3 and `mask` binds exactly that fd (open_tree +
 //! move_mount onto the openat2'd target); anything else — symlink,

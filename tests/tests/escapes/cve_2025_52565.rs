@@ -9,9 +9,9 @@
 //! (for the mount) — a procfs file such as core_pattern in the real attack
 //! — and gets that file bind-mounted read-write at /dev/console.
 //!
-//! Defence: crates/sandbox/src/console.rs `open_pty` takes the slave from
+//! Defence: crates/init/src/console.rs `open_pty` takes the slave from
 //! the master with TIOCGPTPEER (`ward_sys::tty::unlock_and_open_peer`),
-//! never by path; crates/sandbox/src/rootfs/dev.rs `bind_console` clones
+//! never by path; crates/init/src/rootfs/dev.rs `bind_console` clones
 //! that fd (open_tree) and moves it onto /dev/console resolved with
 //! openat2(RESOLVE_IN_ROOT). Whatever the image put under /dev/pts, the
 //! console is the pty that was allocated.

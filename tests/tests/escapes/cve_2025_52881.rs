@@ -9,13 +9,13 @@
 //! container runs unconfined).
 //!
 //! Defence:
-//! - LSM labels: crates/sandbox/src/lsm.rs `write_attr` goes through the
+//! - LSM labels: crates/init/src/lsm.rs `write_attr` goes through the
 //!   *host's* procfs (`InitSpec::host_proc`, an fd the runtime opened before
 //!   the container's mounts existed), with openat2(RESOLVE_BENEATH |
 //!   RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) and an
 //!   fstatfs check for PROC_SUPER_MAGIC.
-//! - sysctls: crates/sandbox/src/pipeline.rs `write_sysctl` writes through
-//!   the same verified host procfs handle (crates/sandbox/src/procfs.rs):
+//! - sysctls: crates/init/src/pipeline.rs `write_sysctl` writes through
+//!   the same verified host procfs handle (crates/init/src/procfs.rs):
 //!   the mount over the sysctl file is never crossed, the value goes to the
 //!   real sysctl of the container's namespace. (Found vulnerable by this
 //!   test — the write went through the container's /proc/sys — and fixed.)

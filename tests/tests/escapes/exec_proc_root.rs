@@ -11,7 +11,7 @@
 //! it joined the mount namespace: thousands of reads of a root-only host
 //! file during 200 `exec ... true`. runc 1.1.5 and crun 1.8.1: none.
 //!
-//! Defence: crates/sandbox/src/pipeline.rs `spawn_exec`: an intermediate,
+//! Defence: crates/init/src/pipeline.rs `spawn_exec`: an intermediate,
 //! outside the container's pid namespace, joins the cgroup and every
 //! namespace (its root and cwd become the container's, checked), closes the
 //! runtime's fds, and only then forks the process the container can see.

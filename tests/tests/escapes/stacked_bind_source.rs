@@ -8,7 +8,7 @@
 //! pivot_root. Whoever can hand a runtime a config (an engine's API) gets
 //! the host's filesystem read-write, whatever the policy says of `/`.
 //!
-//! Defence: crates/sandbox/src/rootfs/source.rs: the rootfs and every bind
+//! Defence: crates/init/src/rootfs/source.rs: the rootfs and every bind
 //! source are opened once on the host without magic links before anything
 //! is made; the policy judges those files (a source inside the rootfs or
 //! that cannot be opened is refused), and the init re-opens each source the

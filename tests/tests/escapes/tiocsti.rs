@@ -7,7 +7,7 @@
 //! terminal's input queue: when the container exits, the shell reads and
 //! runs the attacker's command line, on the host.
 //!
-//! Defence: crates/sandbox/src/console.rs `new_session` (called from
+//! Defence: crates/init/src/console.rs `new_session` (called from
 //! pipeline.rs for a process without a terminal): the container's init and
 //! every `exec`'d process start a new session with setsid(), so the
 //! inherited terminal is not their controlling terminal and TIOCSTI fails

@@ -1,4 +1,4 @@
-//! ward-sandbox: turns a validated config into a running, confined process.
+//! ward-init: the container init — turns a validated config into a running, confined process.
 //!
 //! One module per layer, each with an `apply`-style entry point; only
 //! `pipeline.rs` knows the order of the stages, because the security of the
