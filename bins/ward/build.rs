@@ -7,20 +7,15 @@
 //! compiling it gives this program (serialising it at every start cost
 //! ~50 µs).
 
-#[allow(dead_code)]
-#[path = "../../crates/runtime/src/sandbox_seccomp.rs"]
-mod profile;
-
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=../../crates/runtime/src/sandbox_seccomp.rs");
     println!("cargo:rerun-if-changed=build.rs");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let host = std::env::var("HOST").unwrap_or_default();
     let target = std::env::var("TARGET").unwrap_or_default();
     let (bpf, flags, json) = if host == target {
-        let p = profile::seccomp_profile();
+        let p = ward_seccomp::sandbox::profile();
         match ward_seccomp::compile(&p, &ward_seccomp::CompileOptions::default()) {
             Ok(f) if !f.needs_listener => (
                 f.bpf,

@@ -68,11 +68,11 @@ breakage exec-without-landlock crates/init/src/pipeline.rs \
     exec::reset_signals()?;
     // The parent waits' \
     'ward-tests:landlock exec_process_gets_the_same_domain'
-breakage sandbox-submounts-writable crates/runtime/src/sandbox.rs \
+breakage sandbox-submounts-writable crates/sandbox/src/plan.rs \
     '            rootfs_recursive_readonly: true,' \
     '            rootfs_recursive_readonly: false,' \
     'ward:sandbox host_submounts_are_read_only_too'
-breakage sandbox-keeps-the-hosts-root crates/runtime/src/sandbox.rs \
+breakage sandbox-keeps-the-hosts-root crates/sandbox/src/plan.rs \
     '    let remap = host.uid == 0 && !o.keep_root;' \
     '    let remap = false;' \
     'ward:sandbox root_callers_sandbox_is_the_hosts_nobody'

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 use ward_cli::{Cli, Cmd, SandboxArgs};
-use ward_runtime::sandbox::{self, Options};
+use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
 

@@ -64,29 +64,16 @@ pub struct UpdateFlags {
     pub mem_bw_schema: Option<String>,
 }
 
-/// A size as runc's update takes it: bytes, or with a k/m/g suffix; -1 = unlimited.
+/// A size as runc's update takes it (`ward_spec::size::parse_bytes`); -1 = unlimited.
 pub fn parse_size(flag: &str, v: &str) -> Result<i64> {
-    let t = v.trim();
-    if t == "-1" {
+    if v.trim() == "-1" {
         return Ok(-1);
     }
-    let lower = t.to_ascii_lowercase();
-    let (num, mult) = match lower.trim_end_matches('b').chars().last() {
-        Some('k') => (&lower[..lower.trim_end_matches('b').len() - 1], 1i64 << 10),
-        Some('m') => (&lower[..lower.trim_end_matches('b').len() - 1], 1 << 20),
-        Some('g') => (&lower[..lower.trim_end_matches('b').len() - 1], 1 << 30),
-        _ => (lower.trim_end_matches('b'), 1),
-    };
-    num.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| {
-            msg(format!(
-                "{flag} {v:?}: expected a size in bytes (or with k, m, g), or -1 for unlimited"
-            ))
-        })
+    ward_spec::size::parse_bytes(v).map_err(|_| {
+        msg(format!(
+            "{flag} {v:?}: expected a size in bytes (or with k, m, g, t), or -1 for unlimited"
+        ))
+    })
 }
 
 /// A Go-style duration as runc's `--interval` takes it: 5s, 500ms, 1m, or seconds.

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use serde_json::json;
-use ward_policy::{Context, Decision, ObjectKind, Policy, PolicyError, Scope, Source};
 use ward_init::rootfs::source::{self, Identity, Resolved};
+use ward_policy::{Context, Decision, ObjectKind, Policy, PolicyError, Scope, Source};
 use ward_spec::Spec;
 
 use crate::lifecycle::Global;

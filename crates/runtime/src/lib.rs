@@ -1,4 +1,4 @@
-//! ward-runtime: the container lifecycle over the sandbox — state store,
+//! ward-runtime: the container lifecycle over the init — state store,
 //! hooks, create/start/run/exec/kill/delete — with runc's semantics.
 
 mod cg;
@@ -7,7 +7,6 @@ mod foreground;
 pub mod guard;
 pub mod lifecycle;
 pub mod log;
-pub mod sandbox;
 pub mod signals;
 pub mod state;
 pub mod template;
@@ -25,6 +24,8 @@ pub enum Error {
     #[error("{0}")]
     Msg(String),
 }
+
+pub use cg::ephemeral_id;
 
 pub type Result<T> = std::result::Result<T, Error>;
 

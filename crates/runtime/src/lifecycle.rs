@@ -192,12 +192,7 @@ fn landlock_rules(g: &Global, spec: &Spec) -> Result<Option<ward_init::landlock:
 
 /// Hands a seccomp notify listener to the agent at `listenerPath`, with the
 /// runtime-spec's container process state (`fds: ["seccompFd"]`).
-fn send_listener(
-    spec: &Spec,
-    state: &str,
-    pid: i32,
-    listener: OwnedFd,
-) -> ward_init::Result<()> {
+fn send_listener(spec: &Spec, state: &str, pid: i32, listener: OwnedFd) -> ward_init::Result<()> {
     let seccomp = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
     let path = seccomp
         .and_then(|s| s.listener_path.clone())

@@ -63,6 +63,7 @@
 pub mod bpf;
 pub mod docker;
 pub mod profile;
+pub mod sandbox;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Seek, SeekFrom};

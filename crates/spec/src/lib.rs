@@ -8,6 +8,7 @@ pub mod config;
 pub mod landlock;
 pub mod resources;
 pub mod seccomp;
+pub mod size;
 pub mod validate;
 
 pub use config::*;

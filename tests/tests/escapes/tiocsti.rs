@@ -13,7 +13,7 @@
 //! inherited terminal is not their controlling terminal and TIOCSTI fails
 //! with EPERM (the container has no CAP_SYS_ADMIN). `ward sandbox`'s
 //! seccomp profile also denies TIOCSTI and TIOCLINUX
-//! (crates/runtime/src/sandbox_seccomp.rs); the OCI configs here have none.
+//! (crates/seccomp/src/sandbox.rs); the OCI configs here have none.
 //!
 //! The test is the caller: it makes a pty pair, runs `setsid -c sh -c
 //! 'RUNTIME run ...'` with the pty slave as stdin (sh, the session leader,

@@ -1,7 +1,7 @@
-//! The seccomp profile of `ward sandbox`, in a file of its own so that
-//! bins/ward/build.rs can compile it ahead of time (`include!`): compiling
-//! with libseccomp takes ~20 ms, more than the rest of a sandbox start.
-//! Depends only on ward_seccomp, ward_spec and libc.
+//! The seccomp profile of `ward sandbox`. Served here, next to the
+//! default profile it narrows, so that bins/ward/build.rs can compile it
+//! ahead of time through this crate (compiling with libseccomp takes
+//! ~20 ms, more than the rest of a sandbox start).
 
 use ward_spec::seccomp::{Action, Arg, LinuxSeccomp, Syscall};
 
@@ -24,9 +24,9 @@ pub const TIOCLINUX: u64 = 0x541C;
 /// points, a steady source of kernel bugs) get the filter's bad-arch answer,
 /// so 32-bit binaries do not run in the sandbox. This also makes the filter
 /// a third of the size (cheaper to load at every start).
-pub fn seccomp_profile() -> LinuxSeccomp {
-    let mut p = ward_seccomp::default_profile();
-    p.architectures = vec![ward_seccomp::native_arch()];
+pub fn profile() -> LinuxSeccomp {
+    let mut p = crate::default_profile();
+    p.architectures = vec![crate::native_arch()];
     for rule in &mut p.syscalls {
         if rule.action == Action::Allow && rule.args.is_empty() {
             rule.names.retain(|n| n != "ioctl");
@@ -57,12 +57,12 @@ pub fn seccomp_profile() -> LinuxSeccomp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ward_seccomp::bpf::SeccompData;
+    use crate::bpf::SeccompData;
 
     const RET_ALLOW: u32 = 0x7fff_0000;
     const RET_ERRNO_EPERM: u32 = 0x0005_0000 | 1;
 
-    fn eval(f: &ward_seccomp::CompiledFilter, arch: u32, nr: i32, args: [u64; 6]) -> u32 {
+    fn eval(f: &crate::CompiledFilter, arch: u32, nr: i32, args: [u64; 6]) -> u32 {
         f.evaluate(&SeccompData::new(arch, nr, args))
             .expect("the filter evaluates")
     }
@@ -70,8 +70,8 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn tiocsti_denied_other_ioctls_allowed_native_abi_only() {
-        let f = ward_seccomp::compile(&seccomp_profile(), &Default::default()).expect("compiles");
-        let x86_64 = ward_seccomp::bpf::AUDIT_ARCH_X86_64;
+        let f = crate::compile(&profile(), &Default::default()).expect("compiles");
+        let x86_64 = crate::bpf::AUDIT_ARCH_X86_64;
         let ioctl = libc::SYS_ioctl as i32;
         for cmd in [
             TIOCSTI,
@@ -98,11 +98,8 @@ mod tests {
         }
         // write(2) natively: allowed; as x32 or i386: not.
         assert_eq!(eval(&f, x86_64, 1, [0; 6]), RET_ALLOW);
-        let x32 = ward_seccomp::bpf::X32_SYSCALL_BIT as i32 | 1;
+        let x32 = crate::bpf::X32_SYSCALL_BIT as i32 | 1;
         assert_ne!(eval(&f, x86_64, x32, [0; 6]), RET_ALLOW);
-        assert_ne!(
-            eval(&f, ward_seccomp::bpf::AUDIT_ARCH_I386, 4, [0; 6]),
-            RET_ALLOW
-        );
+        assert_ne!(eval(&f, crate::bpf::AUDIT_ARCH_I386, 4, [0; 6]), RET_ALLOW);
     }
 }
