@@ -6,9 +6,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ward_gate::Gate;
 use ward_oci_cli::{Cli, Command, Compat, CreateArgs, Format, LogFormat};
 use ward_runtime::control;
-use ward_runtime::guard;
 use ward_runtime::lifecycle::{self, CreateOpts, ExecOpts, Global};
 use ward_runtime::log;
 
@@ -66,13 +66,13 @@ fn audited(c: &Command) -> Option<(&'static str, &str, Option<&std::path::Path>)
     }
 }
 
-fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
+fn dispatch(cli: Cli, gate: &Gate) -> ward_runtime::Result<i32> {
     // The policy is judged by create, run, exec and update themselves
     // (after parsing the config, before touching anything); the other
     // lifecycle actions are only recorded.
     if let Some((action, id, _)) = audited(&cli.command) {
         if matches!(action, "start" | "kill" | "delete" | "pause" | "resume") {
-            guard::record(action, id);
+            gate.record(action, id);
         }
     }
     let g = Global {
@@ -81,14 +81,14 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
         debug: cli.debug,
     };
     match cli.command {
-        Command::Create(c) => lifecycle::create(&g, &create_opts(c)).map(|()| 0),
+        Command::Create(c) => lifecycle::create(&g, gate, &create_opts(c)).map(|()| 0),
         Command::Start { id } => lifecycle::start(&g, &id).map(|()| 0),
         Command::Run {
             create,
             detach,
             keep,
             ..
-        } => lifecycle::run(&g, &create_opts(create), detach, keep),
+        } => lifecycle::run(&g, gate, &create_opts(create), detach, keep),
         Command::State { id } => print(&(lifecycle::state(&g, &id)? + "\n")),
         Command::List { format, quiet } => {
             print(&lifecycle::list(&g, format == Format::Json, quiet)?)
@@ -108,6 +108,7 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
         )),
         Command::Exec(e) => lifecycle::exec(
             &g,
+            gate,
             &ExecOpts {
                 id: e.id().to_string(),
                 command: e.command().to_vec(),
@@ -132,6 +133,7 @@ fn dispatch(cli: Cli) -> ward_runtime::Result<i32> {
         Command::Resume { id } => control::resume(&g, &id).map(|()| 0),
         Command::Update(u) => control::update(
             &g,
+            gate,
             &u.id,
             &control::UpdateFlags {
                 resources: u.resources,
@@ -235,20 +237,20 @@ fn main() -> ExitCode {
         cli.debug,
     );
     let to_file = cli.log.is_some();
-    guard::init(guard::Settings {
-        policy: guard::load(cli.policy.as_deref()),
-        audit_log: cli.audit_log.clone(),
-    });
+    let gate = Gate::new(
+        ward_gate::load(cli.policy.as_deref()),
+        cli.audit_log.clone(),
+    );
     let what =
         audited(&cli.command).map(|(a, id, b)| (a, id.to_string(), b.map(|b| b.to_path_buf())));
-    let result = dispatch(cli);
+    let result = dispatch(cli, &gate);
     if let Some((action, id, bundle)) = &what {
         let error = result.as_ref().err().map(|e| e.to_string());
         let outcome = match (&result, &error) {
             (Ok(code), _) => Ok(*code),
             (Err(_), e) => Err(e.as_deref().unwrap_or_default()),
         };
-        guard::finish(action, id, bundle.as_deref(), outcome);
+        gate.finish(action, id, bundle.as_deref(), outcome);
     }
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

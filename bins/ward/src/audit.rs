@@ -28,7 +28,7 @@ fn audit_config(path: &Path) -> Result<Report, String> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let ctx = ward_runtime::guard::config_context(Path::new("/run/ward"), bundle, &spec);
+    let ctx = ward_gate::config_context(Path::new("/run/ward"), bundle, &spec);
     Ok(Report {
         target: path.display().to_string(),
         container: None,
@@ -48,7 +48,7 @@ fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
         if status == Status::Stopped {
             continue;
         }
-        let ctx = ward_runtime::guard::config_context(root, &s.bundle, &s.spec);
+        let ctx = ward_gate::config_context(root, &s.bundle, &s.spec);
         out.push(Report {
             target: format!(
                 "container {id} ({}, bundle {})",

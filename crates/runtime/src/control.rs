@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ward_spec::resources::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxPids, LinuxResources};
 
+use crate::admission::{Admission, Subject};
 use crate::cg;
 use crate::lifecycle::Global;
 use crate::state::{self, Status, Store};
@@ -166,7 +167,7 @@ fn requested(f: &UpdateFlags) -> Result<LinuxResources> {
 
 /// `update`: validates, writes the new limits, and records them with the
 /// container (so a later `update` or `events` sees them).
-pub fn update(g: &Global, id: &str, f: &UpdateFlags) -> Result<()> {
+pub fn update(g: &Global, admission: &dyn Admission, id: &str, f: &UpdateFlags) -> Result<()> {
     let store = Store::new(&g.root);
     let locked = store.open(id)?;
     let mut s = store.load(id)?;
@@ -180,15 +181,12 @@ pub fn update(g: &Global, id: &str, f: &UpdateFlags) -> Result<()> {
     let mut view = s.spec.clone();
     let l = view.linux.get_or_insert_with(Default::default);
     l.resources = Some(merge(l.resources.take().unwrap_or_default(), r.clone()));
-    crate::guard::admit(
-        g,
-        "update",
+    admission.resources(&Subject {
+        root: &g.root,
         id,
-        &s.bundle,
-        &view,
-        ward_policy::Scope::Resources,
-        None,
-    )?;
+        bundle: &s.bundle,
+        spec: &view,
+    })?;
     cg::restore(&s.cgroup)?.update(&r)?;
     let linux = s.spec.linux.get_or_insert_with(Default::default);
     let merged = merge(linux.resources.take().unwrap_or_default(), r);

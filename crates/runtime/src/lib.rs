@@ -1,10 +1,10 @@
 //! ward-runtime: the container lifecycle over the init — state store,
 //! hooks, create/start/run/exec/kill/delete — with runc's semantics.
 
+pub mod admission;
 mod cg;
 pub mod control;
 mod foreground;
-pub mod guard;
 pub mod lifecycle;
 pub mod log;
 pub mod signals;

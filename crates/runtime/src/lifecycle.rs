@@ -14,6 +14,7 @@ use nix::sys::socket::{socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use ward_init::{InitSpec, ParentSide, StartSignal};
 use ward_spec::{Hook, Process, Spec};
 
+use crate::admission::{Admission, Making, Subject};
 use crate::cg::{self, Cgroup};
 use crate::state::{self, Locked, Saved, Status, Store};
 use crate::{foreground, msg, signals, Ctx, Result};
@@ -280,31 +281,30 @@ struct Made {
 /// them (the identities returned).
 fn admit_container(
     g: &Global,
-    action: &str,
+    admission: &dyn Admission,
+    action: Making,
     id: &str,
     bundle: &Path,
     rootfs: &Path,
     spec: &Spec,
 ) -> Result<ward_init::rootfs::source::Pins> {
     let resolved = ward_init::rootfs::source::resolve(bundle, rootfs, spec);
-    crate::guard::admit(
-        g,
-        action,
+    let subject = Subject {
+        root: &g.root,
         id,
         bundle,
         spec,
-        ward_policy::Scope::Container,
-        Some(&resolved),
-    )?;
+    };
+    admission.container(action, &subject, &resolved)?;
     Ok(resolved.pins())
 }
 
-fn make(g: &Global, o: &CreateOpts, run: bool) -> Result<Made> {
+fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Result<Made> {
     let store = Store::new(&g.root);
     state::validate_id(&o.id)?;
     let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
-    let action = if run { "run" } else { "create" };
-    let pins = admit_container(g, action, &o.id, &bundle, &rootfs, &spec)?;
+    let action = if run { Making::Run } else { Making::Create };
+    let pins = admit_container(g, admission, action, &o.id, &bundle, &rootfs, &spec)?;
     let seccomp = compile_seccomp(g, &spec)?;
     let landlock = landlock_rules(g, &spec)?;
     let process = spec.process.clone().unwrap_or_default();
@@ -478,8 +478,8 @@ fn receive_fd(sock: &OwnedFd) -> Result<OwnedFd> {
 }
 
 /// `create`.
-pub fn create(g: &Global, o: &CreateOpts) -> Result<()> {
-    make(g, o, false).map(drop)
+pub fn create(g: &Global, admission: &dyn Admission, o: &CreateOpts) -> Result<()> {
+    make(g, admission, o, false).map(drop)
 }
 
 /// `start`: unblocks the init through the exec fifo.
@@ -583,7 +583,13 @@ fn warn_hooks(kind: &str, list: &[Hook], st: &str) {
 }
 
 /// `run`: create + start; in the foreground, wait and return the exit code.
-pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> {
+pub fn run(
+    g: &Global,
+    admission: &dyn Admission,
+    o: &CreateOpts,
+    detach: bool,
+    keep: bool,
+) -> Result<i32> {
     if detach && o.console_socket.is_none() && bundle_wants_tty(&o.bundle) {
         return Err(msg(
             "process.terminal is set: run --detach needs --console-socket",
@@ -594,7 +600,7 @@ pub fn run(g: &Global, o: &CreateOpts, detach: bool, keep: bool) -> Result<i32> 
     } else {
         Some(foreground::block_signals()?)
     };
-    let made = make(g, o, true)?;
+    let made = make(g, admission, o, true)?;
     made.spawned
         .channel
         .send(&ward_init::handshake::ToChild::Start)?;
@@ -962,7 +968,7 @@ fn exec_process(o: &ExecOpts, s: &Saved) -> Result<Process> {
 }
 
 /// `exec`.
-pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
+pub fn exec(g: &Global, admission: &dyn Admission, o: &ExecOpts) -> Result<i32> {
     let store = Store::new(&g.root);
     let s = store.load(&o.id)?;
     match state::status(&store, &s) {
@@ -979,15 +985,12 @@ pub fn exec(g: &Global, o: &ExecOpts) -> Result<i32> {
     let p = exec_process(o, &s)?;
     let mut spec_view = s.spec.clone();
     spec_view.process = Some(p.clone());
-    crate::guard::admit(
-        g,
-        "exec",
-        &o.id,
-        &s.bundle,
-        &spec_view,
-        ward_policy::Scope::Process,
-        None,
-    )?;
+    admission.process(&Subject {
+        root: &g.root,
+        id: &o.id,
+        bundle: &s.bundle,
+        spec: &spec_view,
+    })?;
     check_unsupported(&spec_view)?;
     let seccomp = compile_seccomp(g, &s.spec)?;
     let landlock = landlock_rules(g, &s.spec)?;
