@@ -6,14 +6,20 @@ use ward_cgroups::{CgroupSpec, CgroupState, Manager};
 use ward_init::CgroupMount;
 use ward_spec::Spec;
 
-use crate::{Error, Result};
+use crate::Result;
 
 pub struct Cgroup {
     mgr: Box<dyn Manager>,
 }
 
-fn cg_err(e: impl std::fmt::Display) -> Error {
-    Error::Cgroups(e.to_string())
+/// The manager's own operations (freeze, kill_all, destroy…) are used
+/// directly; their errors convert into [`crate::Error::Cgroups`] with `?`.
+impl std::ops::Deref for Cgroup {
+    type Target = dyn Manager;
+
+    fn deref(&self) -> &(dyn Manager + 'static) {
+        &*self.mgr
+    }
 }
 
 /// The cgroup of container `id` (not created yet).
@@ -25,8 +31,7 @@ pub fn open(spec: &Spec, id: &str, systemd: bool) -> Result<Cgroup> {
         id,
         systemd,
         rootless,
-    })
-    .map_err(cg_err)?;
+    })?;
     Ok(Cgroup { mgr })
 }
 
@@ -50,8 +55,7 @@ pub fn open_minimal(spec: &Spec, id: &str) -> Result<Cgroup> {
             rootless,
         },
         r,
-    )
-    .map_err(cg_err)?;
+    )?;
     Ok(Cgroup { mgr })
 }
 
@@ -107,7 +111,7 @@ fn owner_gone(name: &str) -> bool {
 /// The cgroup of an existing container, from its saved state.
 pub fn restore(state: &CgroupState) -> Result<Cgroup> {
     Ok(Cgroup {
-        mgr: ward_cgroups::restore(state).map_err(cg_err)?,
+        mgr: ward_cgroups::restore(state)?,
     })
 }
 
@@ -116,13 +120,9 @@ impl Cgroup {
     /// directories: bad input leaves nothing behind.
     pub fn create(&self, spec: &Spec) -> Result<()> {
         if let Some(r) = spec.linux.as_ref().and_then(|l| l.resources.as_ref()) {
-            self.mgr.check(r).map_err(cg_err)?;
+            self.mgr.check(r)?;
         }
-        self.mgr.create().map_err(cg_err)
-    }
-
-    pub fn state(&self) -> CgroupState {
-        self.mgr.state()
+        Ok(self.mgr.create()?)
     }
 
     /// The state *before* [`Cgroup::create`], for the create record: as
@@ -146,37 +146,10 @@ impl Cgroup {
         st
     }
 
-    /// The cgroup2 directory for clone3(CLONE_INTO_CGROUP) on v2 hosts.
-    pub fn v2_dir(&self) -> Result<Option<std::os::fd::OwnedFd>> {
-        self.mgr.open_v2_dir().map_err(cg_err)
-    }
-
-    pub fn update(&self, r: &ward_spec::resources::LinuxResources) -> Result<()> {
-        self.mgr.update(r).map_err(cg_err)
-    }
-
-    pub fn freeze(&self) -> Result<()> {
-        self.mgr.freeze().map_err(cg_err)
-    }
-
-    pub fn thaw(&self) -> Result<()> {
-        self.mgr.thaw().map_err(cg_err)
-    }
-
-    pub fn stats(&self) -> Result<ward_cgroups::Stats> {
-        self.mgr.stats().map_err(cg_err)
-    }
-
-    pub fn oom_events(&self) -> Result<u64> {
-        self.mgr.oom_events().map_err(cg_err)
-    }
-
-    pub fn is_frozen(&self) -> Result<bool> {
-        self.mgr.is_frozen().map_err(cg_err)
-    }
-
-    pub fn warnings(&self) -> Vec<String> {
-        self.mgr.take_warnings()
+    /// Moves `pid` into the cgroup; a runtime error for the sandbox's
+    /// `place` hooks, which report it as text.
+    pub fn add(&self, pid: i32) -> Result<()> {
+        Ok(self.mgr.add_pid(pid)?)
     }
 
     /// Applies the config's limits (before any process is inside).
@@ -187,11 +160,7 @@ impl Cgroup {
             .as_ref()
             .and_then(|l| l.resources.as_ref())
             .unwrap_or(&default);
-        self.mgr.apply(r).map_err(cg_err)
-    }
-
-    pub fn add(&self, pid: i32) -> Result<()> {
-        self.mgr.add_pid(pid).map_err(cg_err)
+        Ok(self.mgr.apply(r)?)
     }
 
     /// Removes the empty cgroups of sandboxes whose `ward` was killed
@@ -200,22 +169,6 @@ impl Cgroup {
     pub fn remove_stale_ephemeral(&self) -> Vec<PathBuf> {
         self.mgr
             .remove_stale(EPHEMERAL_PREFIX, STALE_AGE, &owner_gone)
-    }
-
-    pub fn paths(&self) -> Vec<PathBuf> {
-        self.mgr.paths()
-    }
-
-    pub fn pids(&self) -> Result<Vec<i32>> {
-        self.mgr.pids().map_err(cg_err)
-    }
-
-    pub fn kill_all(&self, signal: i32) -> Result<()> {
-        self.mgr.kill_all(signal).map_err(cg_err)
-    }
-
-    pub fn destroy(&self) -> Result<()> {
-        self.mgr.destroy().map_err(cg_err)
     }
 
     /// For clean-up paths that have no one to report to: SIGKILL whatever

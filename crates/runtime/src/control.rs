@@ -23,7 +23,7 @@ pub fn pause(g: &Global, id: &str) -> Result<()> {
     let _lock = store.open(id)?;
     let s = store.load(id)?;
     match state::status(&store, &s) {
-        Status::Running | Status::Created => cg::restore(&s.cgroup)?.freeze(),
+        Status::Running | Status::Created => Ok(cg::restore(&s.cgroup)?.freeze()?),
         other => Err(msg(format!(
             "cannot pause container {id:?}: it is {}",
             other.as_str()
@@ -37,7 +37,7 @@ pub fn resume(g: &Global, id: &str) -> Result<()> {
     let _lock = store.open(id)?;
     let s = store.load(id)?;
     match state::status(&store, &s) {
-        Status::Paused => cg::restore(&s.cgroup)?.thaw(),
+        Status::Paused => Ok(cg::restore(&s.cgroup)?.thaw()?),
         other => Err(msg(format!(
             "cannot resume container {id:?}: it is {}",
             other.as_str()

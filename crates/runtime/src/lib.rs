@@ -20,7 +20,7 @@ pub enum Error {
     #[error("{0}")]
     Sandbox(#[from] ward_init::Error),
     #[error("cgroups: {0}")]
-    Cgroups(String),
+    Cgroups(#[from] ward_cgroups::Error),
     #[error("{0}")]
     Msg(String),
 }

@@ -354,10 +354,10 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
     cgroup.create(&spec)?;
     cleanup.cg = Some(&cgroup);
     cgroup.apply(&spec)?;
-    for w in cgroup.warnings() {
+    for w in cgroup.take_warnings() {
         crate::log::warn(&w);
     }
-    let v2_dir = cgroup.v2_dir()?;
+    let v2_dir = cgroup.open_v2_dir()?;
     let locked = cleanup
         .locked
         .as_ref()
@@ -738,7 +738,7 @@ pub fn kill(g: &Global, id: &str, signal: &str, all: bool) -> Result<()> {
     let store = Store::new(&g.root);
     let s = store.load(id)?;
     if all {
-        return cg::restore(&s.cgroup)?.kill_all(sig);
+        return Ok(cg::restore(&s.cgroup)?.kill_all(sig)?);
     }
     if state::status(&store, &s) == Status::Stopped {
         return Err(msg(format!("container {id:?} is not running")));
@@ -803,7 +803,7 @@ fn discard_partial(locked: &Locked) -> Result<()> {
     if let Some(rec) = locked.creating()? {
         let cgroup = cg::restore(&rec.cgroup)?;
         let _ = cgroup.kill_all(libc::SIGKILL);
-        cgroup.destroy().map_err(|e| {
+        cgroup.destroy().map_err(crate::Error::from).map_err(|e| {
             msg(format!(
                 "removing the cgroup of the killed create of {:?} (bundle {}): {e}",
                 rec.id,
@@ -1124,7 +1124,7 @@ pub fn run_ephemeral(
     let (console_socket, console_recv) = console_sockets(None, process.terminal)?;
     let host_proc = host_proc()?;
     let v2_dir = match &cgroup.cg {
-        Some(c) => c.v2_dir()?,
+        Some(c) => c.open_v2_dir()?,
         None => None,
     };
     // Not with a proxied terminal (its output is drained at the init's

@@ -373,7 +373,7 @@ pub fn status(store: &Store, s: &Saved) -> Status {
 
 fn is_frozen(s: &Saved) -> bool {
     crate::cg::restore(&s.cgroup)
-        .and_then(|c| c.is_frozen())
+        .and_then(|c| Ok(c.is_frozen()?))
         .unwrap_or(false)
 }
 
