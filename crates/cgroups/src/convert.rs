@@ -6,6 +6,11 @@
 
 use crate::error::{Error, Result};
 
+/// An OCI number where 0 means "unset".
+pub(crate) fn nz(v: Option<i64>) -> Option<i64> {
+    v.filter(|x| *x != 0)
+}
+
 /// cgroup v1 `cpu.shares` (2..=262144) to v2 `cpu.weight` (1..=10000), the
 /// linear mapping runc and crun use: `1 + ((shares - 2) * 9999) / 262142`.
 /// 0 means "unset" and stays 0.

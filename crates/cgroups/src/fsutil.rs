@@ -88,6 +88,11 @@ pub(crate) fn read_u64_opt(dir: &Path, file: &str) -> Result<Option<u64>> {
     }
 }
 
+/// Reads a single-number file; a missing file reads as 0 (statistics).
+pub(crate) fn read_u64_or_zero(dir: &Path, file: &str) -> Result<u64> {
+    Ok(read_u64_opt(dir, file)?.unwrap_or(0))
+}
+
 /// Parses a flat-keyed file (`key value` per line); lines whose value is not
 /// a number are skipped.
 pub(crate) fn parse_flat_keyed(s: &str) -> Vec<(String, u64)> {

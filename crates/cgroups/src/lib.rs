@@ -63,23 +63,22 @@
 //! `cgroup.kill`, and `unified` keys for controllers that live only there.
 //!
 //! `systemd: true` (`--systemd-cgroup`): a transient scope unit made over
-//! D-Bus, then the cgroupfs driver in the scope's directory (`systemd.rs`);
+//! D-Bus, then the cgroupfs driver in the scope's directory (`systemd/`);
 //! without a reachable systemd it is an error naming `--systemd-cgroup`.
 
 #![forbid(unsafe_code)]
 
+mod controllers;
 mod convert;
-mod dbus;
-mod devices;
 mod error;
 mod fsutil;
 mod manager;
 mod mounts;
+mod open;
 mod path;
+mod resources;
 mod stats;
 mod systemd;
-mod v1;
-mod v2;
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -87,13 +86,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 pub use ward_spec::resources::LinuxResources;
 
-pub use convert::{blkio_weight_to_io_weight, cpu_max, shares_to_weight, swap_to_v2};
-pub use devices::{
+pub use controllers::devices::{
     attach_v2 as attach_device_filter, bpf_program, default_allowed_devices, Rule, V1State,
 };
+pub use convert::{blkio_weight_to_io_weight, cpu_max, shares_to_weight, swap_to_v2};
 pub use error::{Error, Result};
 pub use manager::FsManager;
 pub use mounts::{detect, Layout, CGROUP_ROOT, HYBRID_UNIFIED};
+pub use open::{open, open_minimal, open_with_layout, restore, systemd_running};
 pub use path::DEFAULT_PARENT;
 pub use stats::{
     Blkio, BlkioEntry, Cpu, CpuUsage, Hugetlb, Memory, MemoryEntry, Pids, Stats, Throttling,
@@ -212,50 +212,4 @@ pub trait Manager: Send + Sync + std::fmt::Debug {
         min_age: std::time::Duration,
         stale: &dyn Fn(&str) -> bool,
     ) -> Vec<PathBuf>;
-}
-
-/// Whether systemd is the running init (what runc checks).
-pub fn systemd_running() -> bool {
-    std::path::Path::new("/run/systemd/system").is_dir()
-}
-
-/// The manager for a container. Resolves paths only; nothing is created
-/// until [`Manager::create`]. The systemd driver connects to systemd here,
-/// so a missing systemd is an error before anything exists.
-pub fn open(spec: &CgroupSpec<'_>) -> Result<Box<dyn Manager>> {
-    let layout = detect()?;
-    open_with_layout(spec, layout)
-}
-
-/// Like [`open`] with a given layout instead of the detected one. On a
-/// hybrid host `Layout::V2` drives only the cgroup2 hierarchy mounted at
-/// /sys/fs/cgroup/unified (as crun can); used by the tests to exercise the
-/// v2 code on hybrid hosts.
-pub fn open_with_layout(spec: &CgroupSpec<'_>, layout: Layout) -> Result<Box<dyn Manager>> {
-    if spec.systemd {
-        return Ok(Box::new(systemd::SystemdManager::new(spec, layout)?));
-    }
-    Ok(Box::new(FsManager::new(spec, layout)?))
-}
-
-/// Like [`open`], but on v1 and hybrid hosts only the hierarchies that carry
-/// a limit of `r` are managed, plus `pids` (to find every process), and on
-/// hybrid hosts the cgroup2 directory only for `r.unified` keys (so no
-/// cgroup.kill there: kill_all signals each process, or uses the freezer
-/// when it is managed); no v1 device rules unless `r.devices` is set. For a
-/// short-lived sandbox whose device access is stopped by its user namespace
-/// and nodev mounts: each hierarchy costs a mkdir, a join and an rmdir.
-pub fn open_minimal(spec: &CgroupSpec<'_>, r: &LinuxResources) -> Result<Box<dyn Manager>> {
-    if spec.systemd {
-        return open(spec);
-    }
-    Ok(Box::new(FsManager::new_minimal(spec, detect()?, r)?))
-}
-
-/// Rebuilds the manager of an existing container from its saved state.
-pub fn restore(state: &CgroupState) -> Result<Box<dyn Manager>> {
-    if let Some(unit) = &state.systemd {
-        return Ok(Box::new(systemd::SystemdManager::restore(state, unit)?));
-    }
-    Ok(Box::new(FsManager::restore(state)?))
 }

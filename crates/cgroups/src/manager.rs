@@ -18,12 +18,15 @@ use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
 use nix::unistd::Pid;
 use ward_spec::resources::LinuxResources;
 
-use crate::devices::{self, Rule};
+use crate::controllers::devices::{self, Rule};
+use crate::controllers::freezer::Freezer;
+use crate::controllers::{cpuset, memory, Dirs};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::mounts::{self, Hierarchies, Layout};
 use crate::path::{self, Target};
-use crate::stats::{self, Stats};
+use crate::resources;
+use crate::stats::Stats;
 use crate::{CgroupSpec, CgroupState, Manager, StateDir};
 
 /// One v1 hierarchy's directory for the container.
@@ -148,7 +151,10 @@ impl FsManager {
         if layout == Layout::V2 || !m.v1.iter().any(|d| has(d, "pids")) {
             return Ok(m);
         }
-        let needed: Vec<&str> = crate::v1::needed(r).into_iter().map(|(c, _)| c).collect();
+        let needed: Vec<&str> = resources::needed_v1(r)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         m.v1.retain(|d| has(d, "pids") || needed.iter().any(|c| has(d, c)));
         // Hybrid: the cgroup2 directory only for `unified` keys. Its
         // cgroup.kill adds nothing for a sandbox whose pid namespace dies
@@ -218,62 +224,6 @@ impl FsManager {
         }
     }
 
-    pub(crate) fn rootless(&self) -> bool {
-        self.rootless
-    }
-
-    pub(crate) fn warn(&self, w: impl Into<String>) {
-        self.lock().warnings.push(w.into());
-    }
-
-    /// The container's directory in the v1 hierarchy holding `controller`.
-    pub(crate) fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
-        let skipped = self.lock().skipped.clone();
-        self.v1
-            .iter()
-            .find(|d| d.controllers.iter().any(|c| c == controller))
-            .map(|d| d.target.leaf())
-            .filter(|l| !skipped.contains(l))
-    }
-
-    /// The error for a controller that is not there.
-    pub(crate) fn missing(&self, controller: &str, field: &str) -> Error {
-        let here = self
-            .v1
-            .iter()
-            .any(|d| d.controllers.iter().any(|c| c == controller));
-        if here {
-            Error::resource(
-                field,
-                format!(
-                    "rootless: no write access to the {controller} cgroup: delegate a cgroup to this user (systemd Delegate=yes) or remove the setting"
-                ),
-            )
-        } else {
-            Error::resource(
-                field,
-                format!(
-                    "needs the {controller} cgroup controller, which is not mounted on this host: mount it or remove the setting"
-                ),
-            )
-        }
-    }
-
-    /// Like `v1_dir`, as an error naming `field` when absent.
-    pub(crate) fn need(&self, controller: &str, field: &str) -> Result<PathBuf> {
-        self.v1_dir(controller)
-            .ok_or_else(|| self.missing(controller, field))
-    }
-
-    /// The container's cgroup2 directory (V2, Hybrid).
-    pub(crate) fn unified_leaf(&self) -> Option<PathBuf> {
-        let skipped = self.lock().skipped.clone();
-        self.unified
-            .as_ref()
-            .map(Target::leaf)
-            .filter(|l| !skipped.contains(l))
-    }
-
     fn leaves(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.v1.iter().map(|d| d.target.leaf()).collect();
         if let Some(u) = &self.unified {
@@ -309,7 +259,7 @@ impl FsManager {
                 }
             }
             if cpuset {
-                crate::v1::ensure_cpuset(&cur)?;
+                cpuset::ensure_cpuset(&cur)?;
             }
         }
         Ok(())
@@ -356,12 +306,12 @@ impl FsManager {
                 };
                 for c in rel.iter().take(rel.len().saturating_sub(1)) {
                     if ours(&dir) {
-                        warns.extend(crate::v2::enable_controllers(&dir));
+                        warns.extend(enable_controllers(&dir));
                     }
                     dir.push(c);
                 }
                 if ours(&dir) {
-                    warns.extend(crate::v2::enable_controllers(&dir));
+                    warns.extend(enable_controllers(&dir));
                 }
                 self.lock().warnings.extend(warns);
             }
@@ -430,14 +380,14 @@ impl FsManager {
                 } else {
                     devs
                 };
-                crate::v1::apply(self, r, devs.as_deref())
+                resources::apply_v1(self, r, devs.as_deref())
             }
             Layout::V2 => {
-                for w in crate::v2::ignored(r) {
+                for w in resources::ignored_v2(r) {
                     self.warn(w);
                 }
                 let Some(d) = self.unified_leaf() else {
-                    if crate::v2::needed(r).is_empty() {
+                    if resources::needed_v2(r).is_empty() {
                         return Ok(());
                     }
                     return Err(Error::resource(
@@ -445,24 +395,13 @@ impl FsManager {
                         "rootless: no writable cgroup: delegate one to this user (systemd Delegate=yes) and set linux.cgroupsPath, or remove the limits",
                     ));
                 };
-                crate::v2::apply(self, &d, r, devs.as_deref())
+                resources::apply_v2(self, &d, r, devs.as_deref())
             }
         }
     }
 
     fn freezer(&self) -> Result<Freezer> {
-        if let Some(d) = self.v1_dir("freezer") {
-            return Ok(Freezer::V1(d));
-        }
-        if let Some(u) = self.unified_leaf() {
-            if fsutil::exists(&u, "cgroup.freeze") {
-                return Ok(Freezer::V2(u));
-            }
-        }
-        Err(Error::op(
-            "freezing the container",
-            "no freezer: neither a v1 freezer hierarchy nor cgroup.freeze (Linux 5.2+) is available",
-        ))
+        Freezer::find(self)
     }
 
     fn signal_each(&self, sig: Signal) -> Result<usize> {
@@ -497,30 +436,91 @@ impl FsManager {
     }
 }
 
-enum Freezer {
-    V1(PathBuf),
-    V2(PathBuf),
+impl Dirs for FsManager {
+    fn rootless(&self) -> bool {
+        self.rootless
+    }
+
+    fn warn(&self, w: String) {
+        self.lock().warnings.push(w);
+    }
+
+    /// The container's directory in the v1 hierarchy holding `controller`.
+    fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
+        let skipped = self.lock().skipped.clone();
+        self.v1
+            .iter()
+            .find(|d| d.controllers.iter().any(|c| c == controller))
+            .map(|d| d.target.leaf())
+            .filter(|l| !skipped.contains(l))
+    }
+
+    /// The error for a controller that is not there.
+    fn missing(&self, controller: &str, field: &str) -> Error {
+        let here = self
+            .v1
+            .iter()
+            .any(|d| d.controllers.iter().any(|c| c == controller));
+        if here {
+            Error::resource(
+                field,
+                format!(
+                    "rootless: no write access to the {controller} cgroup: delegate a cgroup to this user (systemd Delegate=yes) or remove the setting"
+                ),
+            )
+        } else {
+            Error::resource(
+                field,
+                format!(
+                    "needs the {controller} cgroup controller, which is not mounted on this host: mount it or remove the setting"
+                ),
+            )
+        }
+    }
+
+    /// Like `v1_dir`, as an error naming `field` when absent.
+    fn need(&self, controller: &str, field: &str) -> Result<PathBuf> {
+        self.v1_dir(controller)
+            .ok_or_else(|| self.missing(controller, field))
+    }
+
+    /// The container's cgroup2 directory (V2, Hybrid).
+    fn unified_leaf(&self) -> Option<PathBuf> {
+        let skipped = self.lock().skipped.clone();
+        self.unified
+            .as_ref()
+            .map(Target::leaf)
+            .filter(|l| !skipped.contains(l))
+    }
 }
 
-impl Freezer {
-    fn freeze(&self) -> Result<()> {
-        match self {
-            Freezer::V1(d) => crate::v1::freeze(d),
-            Freezer::V2(d) => crate::v2::set_frozen(d, true),
+/// Enables every available controller in `dir`'s cgroup.subtree_control,
+/// one by one (some may be refused, e.g. with processes in `dir`). Returns
+/// the refusals as warnings.
+fn enable_controllers(dir: &Path) -> Vec<String> {
+    let mut warn = Vec::new();
+    let avail = fsutil::read_opt(dir, "cgroup.controllers")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let on = fsutil::read_opt(dir, "cgroup.subtree_control")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    for c in avail.split_whitespace() {
+        if on.split_whitespace().any(|x| x == c) {
+            continue;
+        }
+        if let Err(e) = fsutil::write(
+            dir,
+            "cgroup.subtree_control",
+            &format!("+{c}"),
+            "enabling controllers",
+        ) {
+            warn.push(e.to_string());
         }
     }
-    fn thaw(&self) -> Result<()> {
-        match self {
-            Freezer::V1(d) => crate::v1::thaw(d),
-            Freezer::V2(d) => crate::v2::set_frozen(d, false),
-        }
-    }
-    fn is_frozen(&self) -> Result<bool> {
-        match self {
-            Freezer::V1(d) => crate::v1::is_frozen(d),
-            Freezer::V2(d) => crate::v2::is_frozen(d),
-        }
-    }
+    warn
 }
 
 /// Whether `p` is on a cgroup filesystem (never rmdir anything else).
@@ -593,7 +593,7 @@ impl Manager for FsManager {
         r.validate()?;
         match self.layout {
             Layout::V1 | Layout::Hybrid => {
-                for (c, field) in crate::v1::needed(r) {
+                for (c, field) in resources::needed_v1(r) {
                     if !self.v1.iter().any(|d| d.controllers.iter().any(|x| x == c)) {
                         return Err(self.missing(c, &field));
                     }
@@ -617,10 +617,10 @@ impl Manager for FsManager {
                 }
             }
             Layout::V2 => {
-                crate::v2::unsupported(r)?;
+                resources::unsupported_v2(r)?;
                 if let Some(mnt) = &self.unified_mount {
                     let have = fsutil::read_opt(mnt, "cgroup.controllers")?.unwrap_or_default();
-                    for (c, field) in crate::v2::needed(r) {
+                    for (c, field) in resources::needed_v2(r) {
                         if !have.split_whitespace().any(|x| x == c) {
                             return Err(Error::resource(
                                 field,
@@ -768,10 +768,10 @@ impl Manager for FsManager {
     fn stats(&self) -> Result<Stats> {
         match self.layout {
             Layout::V2 => match self.unified_leaf() {
-                Some(d) => stats::v2(&d),
+                Some(d) => resources::stats_v2(&d),
                 None => Ok(Stats::default()),
             },
-            Layout::V1 | Layout::Hybrid => stats::v1(&|c| self.v1_dir(c)),
+            Layout::V1 | Layout::Hybrid => resources::stats_v1(&|c| self.v1_dir(c)),
         }
     }
 
@@ -781,11 +781,11 @@ impl Manager for FsManager {
                 let d = self.unified_leaf().ok_or_else(|| {
                     Error::op("reading OOM events", "the container has no cgroup")
                 })?;
-                crate::v2::oom_events(&d)
+                memory::oom_events_v2(&d)
             }
             Layout::V1 | Layout::Hybrid => {
                 let d = self.need("memory", "oom events")?;
-                crate::v1::oom_events(&d)
+                memory::oom_events_v1(&d)
             }
         }
     }

@@ -21,6 +21,7 @@ use std::path::Path;
 use ward_spec::resources::{DeviceType, LinuxDeviceCgroup};
 use ward_sys::bpf::{self, Insn};
 
+use super::{Dirs, F};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -223,13 +224,32 @@ impl V1State {
     }
 }
 
-/// Installs `rules` in a v1 devices cgroup directory.
-pub(crate) fn apply_v1(dir: &Path, rules: &[Rule]) -> Result<()> {
+/// Installs `rules` in the container's v1 devices cgroup.
+pub(crate) fn apply_v1(m: &dyn Dirs, rules: &[Rule]) -> Result<()> {
+    let Some(dir) = m.v1_dir("devices") else {
+        return Err(m.missing("devices", &format!("{F}.devices")));
+    };
     let st = V1State::build(rules)?;
     for (file, line) in st.writes() {
-        fsutil::write(dir, file, &line, "linux.resources.devices")?;
+        fsutil::write(&dir, file, &line, "linux.resources.devices")?;
     }
     Ok(())
+}
+
+/// Installs `rules` as the device program of the cgroup v2 directory `d`.
+/// Rootless, a refusal is a warning: the user namespace still keeps device
+/// nodes out of reach.
+pub(crate) fn apply_v2(m: &dyn Dirs, d: &Path, rules: &[Rule]) -> Result<()> {
+    match attach_v2(d, rules) {
+        Ok(()) => Ok(()),
+        Err(e) if m.rootless() => {
+            m.warn(format!(
+                "rootless: device rules not installed ({e}); the user namespace still limits device access"
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 // eBPF opcodes used by the device program.
