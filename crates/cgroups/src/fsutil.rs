@@ -3,11 +3,15 @@
 //! Threat: a partial or silently dropped write leaves a limit unset. Writes
 //! never create files (no O_CREAT: a missing file is a missing controller, not
 //! something to invent), are done in one write(2) as the kernel expects, and
-//! every failure names the file, the value and the config field.
+//! every failure names the file, the value and the config field. Removal
+//! only ever rmdirs directories on a cgroup filesystem.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
+use std::time::Duration;
+
+use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
 
 use crate::error::{Error, Result};
 
@@ -160,6 +164,96 @@ pub(crate) fn subdirs(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// Enables every available controller in `dir`'s cgroup.subtree_control,
+/// one by one (some may be refused, e.g. with processes in `dir`). Returns
+/// the refusals as warnings.
+pub(crate) fn enable_controllers(dir: &Path) -> Vec<String> {
+    let mut warn = Vec::new();
+    let avail = read_opt(dir, "cgroup.controllers")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let on = read_opt(dir, "cgroup.subtree_control")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    for c in avail.split_whitespace() {
+        if on.split_whitespace().any(|x| x == c) {
+            continue;
+        }
+        if let Err(e) = write(
+            dir,
+            "cgroup.subtree_control",
+            &format!("+{c}"),
+            "enabling controllers",
+        ) {
+            warn.push(e.to_string());
+        }
+    }
+    warn
+}
+
+/// Whether `p` is on a cgroup filesystem (never rmdir anything else).
+pub(crate) fn on_cgroupfs(p: &Path) -> bool {
+    statfs(p)
+        .map(|s| {
+            let t = s.filesystem_type();
+            t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC
+        })
+        .unwrap_or(false)
+}
+
+/// rmdir with retries while the kernel still reports the cgroup busy
+/// (exiting tasks are released asynchronously).
+fn rmdir_retry(p: &Path) -> Result<()> {
+    let mut nap = 2u64;
+    let start = std::time::Instant::now();
+    loop {
+        match std::fs::remove_dir(p) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EBUSY)
+                    && start.elapsed() < Duration::from_secs(3) =>
+            {
+                std::thread::sleep(Duration::from_millis(nap));
+                nap = (nap * 2).min(100);
+            }
+            Err(e) => {
+                let hint = if e.raw_os_error() == Some(libc::EBUSY) {
+                    "processes are still in it: kill them first (kill_all)".to_string()
+                } else {
+                    String::new()
+                };
+                return Err(Error::Dir {
+                    op: "removing",
+                    path: p.to_path_buf(),
+                    source: e,
+                    hint,
+                });
+            }
+        }
+    }
+}
+
+/// Removes `p` and every cgroup below it (made by the container), deepest
+/// first.
+pub(crate) fn remove_tree(p: &Path) -> Result<()> {
+    if !p.exists() {
+        return Ok(());
+    }
+    if !on_cgroupfs(p) {
+        return Err(Error::Host(format!(
+            "refusing to remove {}: it is not on a cgroup filesystem",
+            p.display()
+        )));
+    }
+    for sub in subdirs(p)? {
+        remove_tree(&sub)?;
+    }
+    rmdir_retry(p)
 }
 
 #[cfg(test)]

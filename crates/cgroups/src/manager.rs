@@ -14,7 +14,6 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
-use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
 use nix::unistd::Pid;
 use ward_spec::resources::LinuxResources;
 
@@ -306,12 +305,12 @@ impl FsManager {
                 };
                 for c in rel.iter().take(rel.len().saturating_sub(1)) {
                     if ours(&dir) {
-                        warns.extend(enable_controllers(&dir));
+                        warns.extend(fsutil::enable_controllers(&dir));
                     }
                     dir.push(c);
                 }
                 if ours(&dir) {
-                    warns.extend(enable_controllers(&dir));
+                    warns.extend(fsutil::enable_controllers(&dir));
                 }
                 self.lock().warnings.extend(warns);
             }
@@ -492,96 +491,6 @@ impl Dirs for FsManager {
             .map(Target::leaf)
             .filter(|l| !skipped.contains(l))
     }
-}
-
-/// Enables every available controller in `dir`'s cgroup.subtree_control,
-/// one by one (some may be refused, e.g. with processes in `dir`). Returns
-/// the refusals as warnings.
-fn enable_controllers(dir: &Path) -> Vec<String> {
-    let mut warn = Vec::new();
-    let avail = fsutil::read_opt(dir, "cgroup.controllers")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let on = fsutil::read_opt(dir, "cgroup.subtree_control")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    for c in avail.split_whitespace() {
-        if on.split_whitespace().any(|x| x == c) {
-            continue;
-        }
-        if let Err(e) = fsutil::write(
-            dir,
-            "cgroup.subtree_control",
-            &format!("+{c}"),
-            "enabling controllers",
-        ) {
-            warn.push(e.to_string());
-        }
-    }
-    warn
-}
-
-/// Whether `p` is on a cgroup filesystem (never rmdir anything else).
-fn on_cgroupfs(p: &Path) -> bool {
-    statfs(p)
-        .map(|s| {
-            let t = s.filesystem_type();
-            t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC
-        })
-        .unwrap_or(false)
-}
-
-/// rmdir with retries while the kernel still reports the cgroup busy
-/// (exiting tasks are released asynchronously).
-fn rmdir_retry(p: &Path) -> Result<()> {
-    let mut nap = 2u64;
-    let start = std::time::Instant::now();
-    loop {
-        match std::fs::remove_dir(p) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e)
-                if e.raw_os_error() == Some(libc::EBUSY)
-                    && start.elapsed() < Duration::from_secs(3) =>
-            {
-                std::thread::sleep(Duration::from_millis(nap));
-                nap = (nap * 2).min(100);
-            }
-            Err(e) => {
-                let hint = if e.raw_os_error() == Some(libc::EBUSY) {
-                    "processes are still in it: kill them first (kill_all)".to_string()
-                } else {
-                    String::new()
-                };
-                return Err(Error::Dir {
-                    op: "removing",
-                    path: p.to_path_buf(),
-                    source: e,
-                    hint,
-                });
-            }
-        }
-    }
-}
-
-/// Removes `p` and every cgroup below it (made by the container), deepest
-/// first.
-fn remove_tree(p: &Path) -> Result<()> {
-    if !p.exists() {
-        return Ok(());
-    }
-    if !on_cgroupfs(p) {
-        return Err(Error::Host(format!(
-            "refusing to remove {}: it is not on a cgroup filesystem",
-            p.display()
-        )));
-    }
-    for sub in fsutil::subdirs(p)? {
-        remove_tree(&sub)?;
-    }
-    rmdir_retry(p)
 }
 
 impl Manager for FsManager {
@@ -804,7 +713,7 @@ impl Manager for FsManager {
         let mut left = Vec::new();
         for d in dirs {
             let res = if leaves.contains(&d) {
-                remove_tree(&d)
+                fsutil::remove_tree(&d)
             } else {
                 // A parent we created: remove it only once empty; other
                 // containers may live there now.
@@ -922,7 +831,7 @@ impl Manager for FsManager {
                 .and_then(|m| m.modified())
                 .map(|t| now.duration_since(t).unwrap_or_default() < min_age)
                 .unwrap_or(true);
-            if young || own.contains(&path) || !on_cgroupfs(&path) {
+            if young || own.contains(&path) || !fsutil::on_cgroupfs(&path) {
                 continue;
             }
             for parent in &self.parents {
