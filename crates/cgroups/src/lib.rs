@@ -65,6 +65,18 @@
 //! `systemd: true` (`--systemd-cgroup`): a transient scope unit made over
 //! D-Bus, then the cgroupfs driver in the scope's directory (`systemd/`);
 //! without a reachable systemd it is an error naming `--systemd-cgroup`.
+//!
+//! # Files
+//!
+//! `open.rs` picks the driver: `manager.rs` (cgroupfs) or `systemd/` (the
+//! scope unit, its D-Bus client, unit names and properties). The cgroupfs
+//! driver writes limits through `resources.rs` (which controllers a
+//! resource set needs, the order of the writes, statistics), which uses
+//! `controllers/`, one file per controller with its v1 and v2 limits and
+//! its statistics. Leaves: `fsutil.rs` (cgroup files), `convert.rs` (OCI →
+//! v2 values), `mounts.rs`, `path.rs`, `stats.rs` (types), `error.rs`.
+//! Files only name files below them; this one and `controllers/mod.rs`
+//! hold declarations, types and re-exports only.
 
 #![forbid(unsafe_code)]
 
