@@ -2,6 +2,9 @@
 //! the generator of its man pages and shell completions (tools/gen-docs)
 //! read the same ones. The binary maps them onto the runtime.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

@@ -6,6 +6,9 @@
 //! runtime's own syscalls get filtered; the bounding set must be dropped
 //! before the uid change, or CAP_SETPCAP is gone).
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 pub mod capabilities;
 pub mod console;
 pub mod exec;

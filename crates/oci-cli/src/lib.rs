@@ -2,6 +2,9 @@
 //! Docker, containerd, Podman and Kubernetes can call ward where they call
 //! runc. Definitions only; the binary maps them onto the runtime.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand, ValueEnum};

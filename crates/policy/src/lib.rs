@@ -5,6 +5,9 @@
 //! know of the host (active LSM, which namespace paths are the host's,
 //! resolved bind sources) comes in a [`Context`].
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 pub mod audit;
 pub mod mounts;
 pub mod policy;

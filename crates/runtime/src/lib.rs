@@ -1,6 +1,9 @@
 //! ward-runtime: the container lifecycle over the init — state store,
 //! hooks, create/start/run/exec/kill/delete — with runc's semantics.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 pub mod admission;
 mod cg;
 pub mod control;

@@ -9,6 +9,9 @@
 //! Every default, and the threat it stops, is listed by [`Plan::layers`]
 //! (`ward sandbox --explain`) and in docs/sandbox.md.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -60,6 +60,9 @@
 //! Docker's profile names clone3 explicitly (ERRNO 38 without
 //! CAP_SYS_ADMIN), and ward's default profile does too.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 pub mod bpf;
 pub mod docker;
 pub mod profile;

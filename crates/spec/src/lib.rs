@@ -3,6 +3,9 @@
 //! Pure: no syscalls. Everything that comes from a bundle is parsed and
 //! checked here, so that bad input is refused before the system is touched.
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 pub mod caps;
 pub mod config;
 pub mod landlock;
