@@ -8,6 +8,9 @@
 //! records how each action ended.
 //! A policy file that failed to parse refuses every admission (fail closed).
 
+// Only ward-sys may hold `unsafe` (README: Crates).
+#![forbid(unsafe_code)]
+
 mod context;
 mod trail;
 
