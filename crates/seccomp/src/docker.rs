@@ -17,15 +17,7 @@
 //! arches, some cap is not held, or the kernel is older than `minKernel`).
 
 use serde::{Deserialize, Deserializer, Serialize};
-use ward_spec::seccomp::{Action, Arch, Arg, Flag, LinuxSeccomp, Syscall};
-
-fn null_as_default<'de, D, T>(de: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
-}
+use ward_spec::seccomp::{null_as_default, Action, Arch, Arg, Flag, LinuxSeccomp, Syscall};
 
 /// Why a Docker profile could not be read or resolved.
 #[derive(Debug, thiserror::Error)]

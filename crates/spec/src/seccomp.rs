@@ -16,7 +16,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Reads `null` as the type's default (Go marshals nil slices as `null`).
-fn null_as_default<'de, D, T>(de: D) -> Result<T, D::Error>
+/// For `#[serde(deserialize_with)]`; Docker's profile format uses it too.
+pub fn null_as_default<'de, D, T>(de: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
