@@ -62,9 +62,7 @@ pub fn is_mountpoint(path: &str) -> bool {
 
 /// Process state letter from /proc/PID/stat (R, S, Z, ...), None if gone.
 pub fn proc_state(pid: i32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    after.trim_start().chars().next()
+    ward_sys::process::stat(pid).ok().map(|s| s.state)
 }
 
 /// Does `pid` exist and is not a zombie?

@@ -68,14 +68,9 @@ pub const EPHEMERAL_PREFIX: &str = "ward-sandbox-";
 /// a `ward` in another pid namespace that has not joined it yet).
 const STALE_AGE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Field 22 (start time) of /proc/PID/stat.
+/// Field 22 (start time) of /proc/PID/stat (`pid` may be "self").
 fn start_time(pid: &str) -> std::io::Result<String> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // After the last ')' (the command name may hold anything): field 3 on.
-    s.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
-        .map(str::to_string)
-        .ok_or_else(|| std::io::Error::other(format!("/proc/{pid}/stat: no start time")))
+    ward_sys::process::read_stat(pid).map(|s| s.start_time.to_string())
 }
 
 /// The cgroup name (id) of this `ward sandbox` process.

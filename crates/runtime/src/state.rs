@@ -343,12 +343,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 
 /// Start time and state letter of a process from /proc/PID/stat.
 pub fn proc_stat(pid: i32) -> Option<(u64, char)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let start = fields.nth(18)?.parse().ok()?;
-    Some((start, state))
+    let stat = ward_sys::process::stat(pid).ok()?;
+    Some((stat.start_time, stat.state))
 }
 
 /// Whether the container's init is alive (and is still the same process).

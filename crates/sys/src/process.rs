@@ -31,22 +31,63 @@ struct CloneArgs {
 /// clone3 flag: start the child in the cgroup v2 directory given by fd.
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
+/// The fields of `/proc/PID/stat` that ward reads (proc(5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 3: R, S, D, Z, X, ...
+    pub state: char,
+    /// Field 20.
+    pub num_threads: u64,
+    /// Field 22: clock ticks after boot; with the pid it names one process
+    /// (a pid is reused, a pid and a start time are not).
+    pub start_time: u64,
+}
+
+/// Parses the text of a `/proc/PID/stat`. Field 2, the command name in
+/// parentheses, may contain anything — spaces, `)`, digits — so the fields
+/// are counted after its *last* `)`.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let after = text.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // fields[0] is field 3.
+    let field = |n: usize| fields.get(n - 3).copied();
+    Some(Stat {
+        state: field(3)?.chars().next()?,
+        num_threads: field(20)?.parse().ok()?,
+        start_time: field(22)?.parse().ok()?,
+    })
+}
+
+/// `/proc/ENTRY/stat`, where `entry` is a pid or `self` as /proc names
+/// them. A process that is gone is an error of kind NotFound.
+pub fn read_stat(entry: &str) -> io::Result<Stat> {
+    let valid = entry == "self" || (!entry.is_empty() && entry.bytes().all(|b| b.is_ascii_digit()));
+    if !valid {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{entry:?} is not a pid"),
+        ));
+    }
+    let path = format!("/proc/{entry}/stat");
+    let text = std::fs::read_to_string(&path)?;
+    parse_stat(&text)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("cannot parse {path}")))
+}
+
+/// `/proc/PID/stat` of `pid`.
+pub fn stat(pid: i32) -> io::Result<Stat> {
+    read_stat(&pid.to_string())
+}
+
 /// Number of threads of this process, from /proc/self/stat.
 fn thread_count() -> io::Result<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // Field 20 (num_threads); the comm field (2) may contain spaces, so count
-    // from the closing parenthesis.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    after
-        .split_whitespace()
-        .nth(17)
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                "cannot read num_threads from /proc/self/stat",
-            )
-        })
+    parse_stat(&stat).map(|s| s.num_threads).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "cannot read num_threads from /proc/self/stat",
+        )
+    })
 }
 
 /// clone3(2) without a new stack (fork semantics) with namespace `flags`
@@ -356,4 +397,44 @@ pub fn reset_signals() -> io::Result<()> {
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut())
     };
     crate::check(libc::c_long::from(ret)).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A /proc/PID/stat line with command name `comm`.
+    fn line(comm: &str) -> String {
+        format!(
+            "4242 ({comm}) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 3 0 987654 1000 200 \
+             18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0"
+        )
+    }
+
+    #[test]
+    fn parse_stat_counts_after_the_last_paren() {
+        let want = Stat {
+            state: 'S',
+            num_threads: 3,
+            start_time: 987654,
+        };
+        for comm in ["sleep", "a b c", "x) R 1 2 (", "))", "9 9 9"] {
+            assert_eq!(parse_stat(&line(comm)), Some(want), "comm {comm:?}");
+        }
+        assert_eq!(parse_stat("4242 (cut) S 1 2"), None);
+        assert_eq!(parse_stat("no parens at all"), None);
+    }
+
+    #[test]
+    fn stat_of_this_process() {
+        let me = read_stat("self").expect("self");
+        let by_pid = stat(std::process::id() as i32).expect("pid");
+        assert_eq!(me.start_time, by_pid.start_time);
+        assert!("RS".contains(me.state), "{me:?}");
+        assert!(me.num_threads >= 1);
+        assert_eq!(
+            read_stat("..").map_err(|e| e.kind()).err(),
+            Some(io::ErrorKind::InvalidInput)
+        );
+    }
 }
