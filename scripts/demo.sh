@@ -9,9 +9,9 @@ if [ "$(id -u)" != 0 ]; then
     echo "demo: run as root (ward-oci creates real containers)" >&2
     exit 1
 fi
-if ! [ -x /bin/busybox ] || ! file -L /bin/busybox 2>/dev/null | grep -q static; then
+if ! [ -x /bin/busybox ] || ! file -L /bin/busybox 2>/dev/null | grep -q static || ! command -v jq >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq busybox-static file >/dev/null
+    apt-get update -qq && apt-get install -y -qq busybox-static file jq >/dev/null
 fi
 cargo build --release -q -p ward-oci
 bin=$PWD/target/release/ward-oci
