@@ -4,9 +4,10 @@
 //! when it names a path that resolves to an item of a module held by that
 //! file — `use` items, `crate::`/`super::`/`self::` paths, plain paths
 //! through a declared child module, in code, types, patterns and macro
-//! arguments. `mod x;` is not a dependency, and a non-private `use` (a
+//! arguments. `mod x;` is not a dependency. A non-private `use` (a
 //! re-export) is a pass-through: paths through it lead to the file that
-//! defines the item, and the re-exporting file gains no edge from it.
+//! defines the item; in a facade (the crate root, lib.rs, main.rs, mod.rs)
+//! the re-exporting file gains no edge from it, elsewhere it does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -84,8 +85,17 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
-        if !matches!(u.vis, Visibility::Inherited) {
-            return; // a re-export: a pass-through, not a use
+        // A facade's re-export is a pass-through, not a use. Elsewhere a
+        // `pub(crate) use` is also a use (the file names the item itself),
+        // or a loop could hide behind one.
+        let root = self.tree.modules[0].file.as_path() == self.file;
+        let facade = root
+            || matches!(
+                self.file.file_name().and_then(|n| n.to_str()),
+                Some("mod.rs" | "lib.rs" | "main.rs")
+            );
+        if facade && !matches!(u.vis, Visibility::Inherited) {
+            return;
         }
         let mut out = Vec::new();
         flatten_use(&u.tree, &mut Vec::new(), &mut out);

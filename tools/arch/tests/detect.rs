@@ -80,6 +80,21 @@ fn re_exports_pass_through_and_mod_declarations_are_no_edges() {
 }
 
 #[test]
+fn a_re_export_outside_a_facade_is_a_use() {
+    let d = TempDir::new("leaf-reexport");
+    let lib = d.write("src/lib.rs", "mod a;\nmod b;\n");
+    // a names B only through its own re-export; b uses a.
+    d.write(
+        "src/a.rs",
+        "pub(crate) use crate::b::B;\npub struct A(B);\n",
+    );
+    d.write("src/b.rs", "pub struct B;\npub fn f(_: crate::a::A) {}\n");
+    let tree = Tree::load(&lib).expect("tree");
+    let cycles = ward_arch::loops::cycles(&ward_arch::loops::graph(&tree));
+    assert_eq!(names(&d.0, cycles), vec![vec!["src/a.rs", "src/b.rs"]]);
+}
+
+#[test]
 fn the_root_is_a_file_like_any_other() {
     let d = TempDir::new("root");
     let lib = d.write(
