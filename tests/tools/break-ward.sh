@@ -86,7 +86,7 @@ breakage no-new-session crates/init/src/console.rs \
         .map(drop)' \
     '    Ok(())' \
     'ward-tests:escapes tiocsti'
-breakage policy-ignores-bind-sources crates/runtime/src/guard.rs \
+breakage policy-ignores-bind-sources crates/gate/src/context.rs \
     '        judge_sources(&mut ctx, resolved);' \
     '' \
     'ward-tests:policy bypass'
@@ -94,7 +94,7 @@ breakage init-mounts-what-was-not-judged crates/init/src/rootfs/source.rs \
     '    if id != pin {' \
     '    if false && id != pin {' \
     'ward-tests:escapes with_the_rule_off_the_init_mounts_only_the_judged_file'
-breakage host-namespace-fails-open crates/runtime/src/guard.rs \
+breakage host-namespace-fails-open crates/gate/src/context.rs \
     '        Path::new("/proc/self/ns").join(kind),
     ]
     .iter()
