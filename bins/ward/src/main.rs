@@ -161,8 +161,8 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
     let precompiled = SECCOMP_FLAGS
         .parse()
         .ok()
-        .map(|flags| sandbox::Precompiled {
-            bpf: SECCOMP_BPF,
+        .map(|flags| sandbox::Program {
+            bpf: SECCOMP_BPF.to_vec(),
             flags,
         });
     let result = match &learn {

@@ -48,6 +48,7 @@ use nix::mount::{mount, MsFlags};
 use nix::sched::CloneFlags;
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
+use ward_seccomp::Program;
 use ward_spec::{NamespaceType, Process, Spec};
 use ward_sys::process::{clone3, Forked};
 
@@ -85,8 +86,8 @@ pub struct InitSpec<'a> {
     pub cgroup_mounts: Vec<CgroupMount>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
-    /// A seccomp program compiled by the parent: BPF bytes and load flags.
-    pub seccomp: Option<(Vec<u8>, u32)>,
+    /// The seccomp program the parent compiled.
+    pub seccomp: Option<ward_seccomp::Program>,
     /// The host's /proc (O_PATH), to reopen the exec fifo after pivot_root
     /// without trusting the container's /proc.
     pub host_proc: OwnedFd,
@@ -452,8 +453,8 @@ fn enter_cgroupns(ns: &Namespaces, done: bool) -> Result<()> {
 /// CAP_SYS_ADMIN is held: its listener must reach the agent through the
 /// runtime before the container reports ready (after that `create` has
 /// returned). The runtime's syscalls after this point go to the agent.
-fn load_seccomp_listener(prog: Option<&(Vec<u8>, u32)>, ch: &Channel) -> Result<()> {
-    let Some(prog) = prog.filter(|p| crate::seccomp::wants_listener(p)) else {
+fn load_seccomp_listener(prog: Option<&Program>, ch: &Channel) -> Result<()> {
+    let Some(prog) = prog.filter(|p| p.wants_listener()) else {
         return Ok(());
     };
     if let Some(listener) = crate::seccomp::load(prog)? {
@@ -466,9 +467,9 @@ fn load_seccomp_listener(prog: Option<&(Vec<u8>, u32)>, ch: &Channel) -> Result<
 
 /// Every other filter: the very last step before execve (see the module
 /// doc, stage 9).
-fn load_seccomp_last(prog: Option<&(Vec<u8>, u32)>) -> Result<()> {
+fn load_seccomp_last(prog: Option<&Program>) -> Result<()> {
     match prog {
-        Some(prog) if !crate::seccomp::wants_listener(prog) => crate::seccomp::load(prog).map(drop),
+        Some(prog) if !prog.wants_listener() => crate::seccomp::load(prog).map(drop),
         _ => Ok(()),
     }
 }
@@ -478,11 +479,11 @@ fn load_seccomp_last(prog: Option<&(Vec<u8>, u32)>) -> Result<()> {
 /// without no_new_privs (the kernel demands it then). With no_new_privs
 /// nothing: no_new_privs makes execve cap the new permitted set by the old.
 fn keep_for_the_end(
-    prog: Option<&(Vec<u8>, u32)>,
+    prog: Option<&Program>,
     landlock: Option<&crate::landlock::Prepared>,
     p: &Process,
 ) -> u64 {
-    let late_seccomp = prog.is_some_and(|p| !crate::seccomp::wants_listener(p));
+    let late_seccomp = prog.is_some_and(|p| !p.wants_listener());
     if !p.no_new_privileges && (late_seccomp || landlock.is_some()) {
         ward_spec::caps::number("CAP_SYS_ADMIN").map_or(0, |c| 1u64 << c)
     } else {
@@ -805,7 +806,7 @@ pub struct ExecSpec<'a> {
     pub process: &'a Process,
     pub console_socket: Option<OwnedFd>,
     pub preserve_fds: u32,
-    pub seccomp: Option<(Vec<u8>, u32)>,
+    pub seccomp: Option<ward_seccomp::Program>,
     /// The container's Landlock rules: an exec'd process does not inherit
     /// the init's domain, so it gets its own from the same rules.
     pub landlock: Option<crate::landlock::Rules>,

@@ -14,19 +14,16 @@
 
 use std::os::fd::OwnedFd;
 
+use ward_seccomp::Program;
+
 use crate::{err, Context, Result};
 
-/// Whether a compiled program asks for a notify listener.
-pub fn wants_listener(program: &(Vec<u8>, u32)) -> bool {
-    u64::from(program.1) & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
-}
-
-/// Loads a compiled program (BPF bytes and SECCOMP_FILTER_FLAG_*); returns
-/// the notify listener when the program asked for one.
-pub fn load(program: &(Vec<u8>, u32)) -> Result<Option<OwnedFd>> {
-    let listener = ward_sys::seccomp::load_filter(&program.0, program.1)
+/// Loads a compiled program; returns the notify listener when the program
+/// asked for one.
+pub fn load(program: &Program) -> Result<Option<OwnedFd>> {
+    let listener = ward_sys::seccomp::load_filter(&program.bpf, program.flags)
         .layer("seccomp", || "loading the filter (linux.seccomp)".into())?;
-    if listener.is_none() && wants_listener(program) {
+    if listener.is_none() && program.wants_listener() {
         return Err(err("seccomp", "the kernel returned no notify listener"));
     }
     Ok(listener)

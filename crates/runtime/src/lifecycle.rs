@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use ward_init::{InitSpec, ParentSide, StartSignal};
+use ward_seccomp::Program;
 use ward_spec::{Hook, Process, Spec};
 
 use crate::admission::{Admission, Making, Subject};
@@ -158,7 +159,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
 }
 
 /// Compiles `linux.seccomp` in the parent (the child only loads it).
-fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
+fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<Program>> {
     let Some(profile) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
         return Ok(None);
     };
@@ -173,7 +174,7 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<(Vec<u8>, u32)>> {
             f.unknown_syscalls.join(", ")
         ));
     }
-    Ok(Some((f.bpf, f.flags)))
+    Ok(Some(f.into_program()))
 }
 
 /// ward's Landlock extension (`run.ward.landlock.*`, docs/landlock.md):
@@ -1088,7 +1089,7 @@ pub fn run_ephemeral(
     cgroups: CgroupPolicy,
     extras: ward_init::extras::Extras,
     landlock: Option<ward_init::landlock::Rules>,
-    precompiled_seccomp: Option<(Vec<u8>, u32)>,
+    precompiled_seccomp: Option<Program>,
     on_listener: Option<&mut dyn FnMut(OwnedFd)>,
 ) -> Result<Ephemeral> {
     ward_spec::validate::validate(spec, true)?;

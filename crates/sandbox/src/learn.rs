@@ -169,7 +169,7 @@ pub fn learn(plan: &Plan) -> Result<(Ephemeral, LinuxSeccomp)> {
         .ok_or_else(|| msg("--learn: the plan has no learning seccomp profile"))?;
     let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
         .map_err(|e| msg(format!("--learn: compiling the learning profile: {e}")))?;
-    let r = crate::run::run_plan(plan, Some((f.bpf, f.flags)), Some(&mut on_listener))?;
+    let r = crate::run::run_plan(plan, Some(f.into_program()), Some(&mut on_listener))?;
     for t in threads {
         let _ = t.join();
     }

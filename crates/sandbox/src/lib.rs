@@ -29,7 +29,8 @@ mod run;
 
 pub use learn::{learn, learned_profile, learning_profile};
 pub use plan::plan;
-pub use run::{is_not_found, run, Precompiled};
+pub use run::{is_not_found, run};
+pub use ward_seccomp::Program;
 pub use ward_seccomp::sandbox::profile as seccomp_profile;
 
 /// Default `--pids`: enough for a parallel build, a wall for a fork bomb.

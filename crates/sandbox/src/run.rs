@@ -6,6 +6,7 @@ use std::path::Path;
 
 use ward_runtime::lifecycle::Ephemeral;
 use ward_runtime::Error;
+use ward_seccomp::Program;
 use ward_spec::seccomp::LinuxSeccomp;
 
 use crate::{msg, Plan};
@@ -59,21 +60,13 @@ impl Drop for LentPipes {
     }
 }
 
-/// A seccomp program compiled ahead of time (bins/ward/build.rs) from
-/// [`crate::seccomp_profile`]: BPF and flags.
-pub struct Precompiled<'a> {
-    pub bpf: &'a [u8],
-    pub flags: u32,
-}
-
 /// Runs the plan in the foreground; the exit code is the command's. A
-/// precompiled seccomp program is used only for the default profile (a
+/// program compiled ahead of time (bins/ward/build.rs, from
+/// [`crate::seccomp_profile`]) is used only for the default profile (a
 /// test of bins/ward checks that it was compiled from exactly that
 /// profile); any other is compiled here.
-pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemeral> {
-    let program = precompiled
-        .filter(|p| plan.default_seccomp && !p.bpf.is_empty())
-        .map(|p| (p.bpf.to_vec(), p.flags));
+pub fn run(plan: &Plan, precompiled: Option<Program>) -> Result<Ephemeral> {
+    let program = precompiled.filter(|p| plan.default_seccomp && !p.bpf.is_empty());
     run_plan(plan, program, None)
 }
 
@@ -82,7 +75,7 @@ pub fn run(plan: &Plan, precompiled: Option<Precompiled<'_>>) -> Result<Ephemera
 /// be id-mapped answered with what else works.
 pub(crate) fn run_plan(
     plan: &Plan,
-    program: Option<(Vec<u8>, u32)>,
+    program: Option<Program>,
     on_listener: Option<&mut dyn FnMut(std::os::fd::OwnedFd)>,
 ) -> Result<Ephemeral> {
     let _lent = plan.remapped_to.map(LentPipes::lend);

@@ -151,6 +151,25 @@ impl Default for CompileOptions {
     }
 }
 
+/// A seccomp program as the kernel loads it: the one form a compiled
+/// filter travels in, from the runtime (or a build script) to the process
+/// that loads it ([`ward_sys::seccomp::load_filter`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// Native-endian `struct sock_filter` array.
+    pub bpf: Vec<u8>,
+    /// SECCOMP_FILTER_FLAG_* for seccomp(SECCOMP_SET_MODE_FILTER).
+    pub flags: u32,
+}
+
+impl Program {
+    /// Whether loading it returns a notify listener
+    /// (SECCOMP_FILTER_FLAG_NEW_LISTENER: a rule uses SCMP_ACT_NOTIFY).
+    pub fn wants_listener(&self) -> bool {
+        u64::from(self.flags) & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0
+    }
+}
+
 /// A compiled profile, ready for [`ward_sys::seccomp::load_filter`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompiledFilter {
@@ -173,6 +192,14 @@ pub struct CompiledFilter {
 }
 
 impl CompiledFilter {
+    /// What is loaded: the BPF and its load flags.
+    pub fn into_program(self) -> Program {
+        Program {
+            bpf: self.bpf,
+            flags: self.flags,
+        }
+    }
+
     /// Number of BPF instructions.
     pub fn len(&self) -> usize {
         self.bpf.len() / bpf::Insn::to_bytes(bpf::Insn::ret(0)).len()
