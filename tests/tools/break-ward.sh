@@ -26,11 +26,11 @@ breakage() {
 }
 
 breakage fds-not-closed crates/init/src/pipeline.rs \
-    '    exec::seal_fds(init.preserve_fds)?;' \
+    '    exec::seal_fds(who.preserve_fds())?;' \
     '' \
     'ward-tests:inside only_stdio_fds_are_open_in_the_container'
 breakage no-seccomp-in-the-init crates/init/src/pipeline.rs \
-    '    load_seccomp_last(init.seccomp.as_ref())?;' \
+    '    load_seccomp_last(who.seccomp())?;' \
     '' \
     'ward-tests:layers default_profile_denies_the_new_mount_api_with_mount'
 breakage exec-skips-the-mount-namespace crates/init/src/pipeline.rs \
@@ -62,11 +62,9 @@ breakage exec-without-landlock crates/init/src/pipeline.rs \
     if let Some(l) = landlock {
         l.restrict()?;
     }
-    exec::reset_signals()?;
-    // The parent waits' \
+    exec::reset_signals()?;' \
     '    privileges::no_new_privs(p)?;
-    exec::reset_signals()?;
-    // The parent waits' \
+    exec::reset_signals()?;' \
     'ward-tests:landlock exec_process_gets_the_same_domain'
 breakage sandbox-submounts-writable crates/sandbox/src/plan.rs \
     '            rootfs_recursive_readonly: true,' \

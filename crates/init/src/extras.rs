@@ -49,12 +49,12 @@ pub struct Extras {
     pub keep_death_signal: bool,
     /// Stage 9: spawn the command under a pid-1 reaper.
     pub reaper: Option<Reaper>,
-    /// Stages 1–7 (fast path only): the runtime's `place` (making, limiting
-    /// and joining the cgroup; `ward sandbox` also forks its cleanup process
-    /// there) runs while the init sets up its mounts, instead of before; the
+    /// Stages 1–7: asks that the runtime's `place` (making, limiting and
+    /// joining the cgroup; `ward sandbox` also forks its cleanup process
+    /// there) run while the init sets up its mounts, instead of before; the
     /// init waits for it before stage 7 (cgroup namespace, then nothing
-    /// forks or execs before that). Needs a spec without cgroup mounts (they
-    /// would be made outside the cgroup namespace).
+    /// forks or execs before that). [`crate::CgroupJoin::decide`] grants it
+    /// (fast path, no cgroup mounts, no set-up hooks, not on cgroup v2).
     pub join_cgroup_during_setup: bool,
 }
 

@@ -26,8 +26,8 @@ pub mod seccomp;
 pub mod userns;
 
 pub use pipeline::{
-    mounts_cgroupfs, spawn, spawn_exec, CgroupMount, ExecSpec, InitSpec, ParentSide, Spawned,
-    StartSignal,
+    mounts_cgroupfs, spawn, spawn_exec, CgroupJoin, CgroupMount, ExecSpec, InitSpec, ParentSide,
+    Spawned, StartSignal,
 };
 
 /// An error of one layer: which layer, and what failed.

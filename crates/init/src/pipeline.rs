@@ -36,7 +36,8 @@
 //! it in the cgroup; the intermediate (never visible in the container)
 //! joins every namespace in one setns, closes the runtime's fds and forks
 //! the process, which is the first the container can see; that one does
-//! stages 7–9 for itself.
+//! stages 7–9 for itself, in the same order: [`close_out`] and
+//! [`last_steps`] write stages 7–9 once, for both.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -49,7 +50,7 @@ use nix::sched::CloneFlags;
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use ward_seccomp::Program;
-use ward_spec::{NamespaceType, Process, Spec};
+use ward_spec::{Linux, NamespaceType, Process, Spec};
 use ward_sys::process::{clone3, Forked};
 
 use crate::handshake::{self, Channel, ToChild, ToParent};
@@ -95,6 +96,8 @@ pub struct InitSpec<'a> {
     pub landlock: Option<crate::landlock::Rules>,
     /// Sandbox-only layers (`ward sandbox`); all off for OCI containers.
     pub extras: crate::extras::Extras,
+    /// When the init enters its cgroup ([`CgroupJoin::decide`]).
+    pub cgroup_join: CgroupJoin,
 }
 
 /// What the runtime does on its side of the handshake.
@@ -245,7 +248,7 @@ fn handshake_parent(
     guard: &mut KillGuard,
 ) -> Result<(i32, OwnedFd)> {
     let linux = init.spec.linux.clone().unwrap_or_default();
-    let late = late_cgroup_join(init, fast);
+    let late = init.cgroup_join.during_setup();
     if !late {
         parent.place(pid)?;
     }
@@ -338,17 +341,54 @@ fn forward_listener(
     ch.send(&ToChild::Go { pid })
 }
 
-/// Whether the cgroup is joined during the init's set-up (see
-/// [`crate::extras::Extras::join_cgroup_during_setup`]): fast path only,
-/// never when the config mounts a cgroup filesystem (it shows the cgroup
-/// the init is in at mount time), nor with set-up hooks (their `Go` would
-/// be mistaken for the cgroup's). `init.cgroup_mounts` lists the managed
-/// hierarchies whether or not the config mounts them: the config decides.
-fn late_cgroup_join(init: &InitSpec<'_>, fast: bool) -> bool {
-    let setup_hooks = init.spec.hooks.as_ref().is_some_and(|h| {
+/// When the init enters its cgroup: before its set-up (cloned into it, or
+/// added before the first `Go`), or while it sets up its mounts (see
+/// [`crate::extras::Extras::join_cgroup_during_setup`]; the runtime makes,
+/// limits and joins it meanwhile and says so with a second `Go`). Only
+/// [`CgroupJoin::decide`] makes one: the runtime, which makes the cgroup,
+/// and the handshake, which waits for it, follow the same decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CgroupJoin {
+    during_setup: bool,
+}
+
+impl CgroupJoin {
+    /// During the set-up only when `extras` ask for it and: on the fast
+    /// path (no namespace joined by path: the init is the cloned process);
+    /// when the config mounts no cgroup filesystem (it shows the cgroup the
+    /// init is in at mount time); without set-up hooks (their `Go` would be
+    /// mistaken for the cgroup's); and not on a cgroup v2 host
+    /// (`cgroup_v2`, asked only then), where the init is cloned straight
+    /// into its cgroup (CLONE_INTO_CGROUP: no cgroup.procs write at all).
+    pub fn decide(
+        spec: &Spec,
+        extras: &crate::extras::Extras,
+        cgroup_v2: impl FnOnce() -> bool,
+    ) -> Self {
+        let joins_by_path = NamespaceType::ALL
+            .into_iter()
+            .any(|kind| spec.namespace(kind).is_some_and(|n| n.path.is_some()));
+        CgroupJoin {
+            during_setup: extras.join_cgroup_during_setup
+                && !joins_by_path
+                && !mounts_cgroupfs(spec)
+                && !has_setup_hooks(spec)
+                && !cgroup_v2(),
+        }
+    }
+
+    /// Whether the runtime joins the init to its cgroup during the set-up.
+    pub fn during_setup(self) -> bool {
+        self.during_setup
+    }
+}
+
+/// Whether the config has hooks that run during the set-up (prestart,
+/// createRuntime, createContainer: stage 4).
+fn has_setup_hooks(spec: &Spec) -> bool {
+    spec.hooks.as_ref().is_some_and(|h| {
         !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
-    });
-    fast && init.extras.join_cgroup_during_setup && !mounts_cgroupfs(init.spec) && !setup_hooks
+    })
 }
 
 /// Whether the config mounts a cgroup filesystem (then the cgroup must
@@ -432,11 +472,10 @@ fn child(
             }
         }
     }
-    if late_cgroup_join(init, fast) {
-        return setup(init, ns, ch, host_pid, idmapped, Some(cgroupns_done));
+    if !init.cgroup_join.during_setup() {
+        enter_cgroupns(ns, cgroupns_done)?;
     }
-    enter_cgroupns(ns, cgroupns_done)?;
-    setup(init, ns, ch, host_pid, idmapped, None)
+    setup(init, ns, ch, host_pid, idmapped, cgroupns_done)
 }
 
 /// Only once inside the container's cgroup, so that it is the root of the
@@ -512,67 +551,30 @@ fn expect_go(ch: &Channel) -> Result<i32> {
     }
 }
 
-/// `late_join`: `Some(cgroupns_done)` when the runtime joins us to the
-/// cgroup during stages 3–6 and says so with a second `Go`, which is
-/// awaited before stage 7.
+/// Stages 3–9 of the init (see the module doc). `cgroupns_done`: the
+/// cgroup namespace was made at the clone. When the cgroup is joined during
+/// the set-up ([`CgroupJoin`]), the runtime's second `Go` is awaited before
+/// stage 7, and only then is the cgroup namespace entered.
 fn setup(
     init: &InitSpec<'_>,
     ns: &Namespaces,
     ch: &Channel,
     host_pid: i32,
-    mut idmapped: mounts::IdmappedTrees,
-    late_join: Option<bool>,
+    idmapped: mounts::IdmappedTrees,
+    cgroupns_done: bool,
 ) -> Result<Infallible> {
     let spec = init.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let p = init.process;
-    let new_userns = ns.is_new(NamespaceType::User);
-
-    // 3. Mounts. Nothing we mount may propagate back to the host.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .layer("rootfs", || "making / a recursive slave".into())?;
-    let rootfs_dir =
-        crate::rootfs::source::reopen_pinned(&init.rootfs, init.pins.rootfs, "root.path")?;
-    let root = ward_sys::mount::open_tree(rootfs_dir.as_fd(), "", true, true)
-        .layer("rootfs", || "cloning the rootfs mount".into())?;
-    ward_sys::mount::move_mount_fd(root.as_fd(), rootfs_dir.as_fd())
-        .layer("rootfs", || "bind-mounting the rootfs onto itself".into())?;
-    drop(rootfs_dir);
-    crate::extras::readonly_tree(&init.extras, root.as_fd())?;
     // linux.mountLabel (only with SELinux enabled: the runtime refuses it
     // otherwise, at create).
     let mount_label = linux.mount_label.as_deref().filter(|l| !l.is_empty());
-    // No mount on /dev: the image's own /dev gets the default devices (as
-    // runc and crun do). Checked before any mount is made below it.
-    let image_dev = !spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
-    if image_dev {
-        dev::check_image_dev(root.as_fd())?;
-    }
-    mounts::apply(
-        root.as_fd(),
-        &init.bundle,
-        &init.pins,
-        &mut idmapped,
-        &spec.mounts,
-        &init.cgroup_mounts,
-        mount_label,
-    )?;
-    // The default devices replace whatever the image has at their paths
-    // (a symlink, fifo or file is unlinked, never followed).
-    dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
-    dev::create_devices(root.as_fd(), &linux.devices, new_userns)?;
-    dev::create_links(root.as_fd())?;
+
+    // 3. Mounts.
+    let root = mount_rootfs(init, ns, &linux, idmapped, mount_label)?;
 
     // 4. Hooks that must see the mounted rootfs, then the switch.
-    if spec.hooks.as_ref().is_some_and(|h| {
-        !h.prestart.is_empty() || !h.create_runtime.is_empty() || !h.create_container.is_empty()
-    }) {
+    if has_setup_hooks(spec) {
         ch.send(&ToParent::NeedHooks)?;
         expect_go(ch)?;
     }
@@ -605,34 +607,16 @@ fn setup(
 
     // 5. Identity of the machine and kernel knobs of the namespaces, before
     //    /proc/sys becomes read-only.
-    if ns.is_new(NamespaceType::Uts) {
-        if let Some(h) = spec.hostname.as_deref().filter(|h| !h.is_empty()) {
-            nix::unistd::sethostname(h).layer("hostname", || format!("sethostname {h:?}"))?;
-        }
-        if let Some(d) = spec.domainname.as_deref().filter(|d| !d.is_empty()) {
-            ward_sys::process::set_domainname(d)
-                .layer("domainname", || format!("setdomainname {d:?}"))?;
-        }
-    }
-    for (key, value) in &linux.sysctl {
-        write_sysctl(init.host_proc.as_fd(), key, value)?;
-    }
+    name_the_machine(init, ns, &linux)?;
     // 6. Hide and freeze what the container must not touch.
-    masked::mask(new_root.as_fd(), &linux.masked_paths, mount_label)?;
-    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
-    if spec.root.as_ref().is_some_and(|r| r.readonly) {
-        pivot::readonly_root()?;
-    }
-    if let Some(mode) = &linux.rootfs_propagation {
-        pivot::propagation(mode)?;
-    }
+    hide_and_freeze(new_root.as_fd(), spec, &linux, mount_label)?;
 
     if !init.no_new_keyring {
         ward_sys::process::join_session_keyring(init.id).layer("keyring", || {
             "joining a new session keyring (use --no-new-keyring to skip)".into()
         })?;
     }
-    if let Some(cgroupns_done) = late_join {
+    if init.cgroup_join.during_setup() {
         // Nothing forks, execs or enters the cgroup namespace before we
         // are in the cgroup (its limits apply to what forks later).
         expect_go(ch)?;
@@ -645,24 +629,220 @@ fn setup(
         Some(slave) => console::become_tty(slave, p.console_size)?,
         None => console::new_session()?,
     }
+    let closer = Closer::Init { init, host_pid };
+    close_out(closer, ch, OwnedFd::from(new_root), cwd, tty)
+}
+
+/// Stage 3: the rootfs, cloned and mounted onto itself, with the config's
+/// mounts and the default devices; returns the cloned tree (not attached
+/// as `/` yet: stage 4 pivots into it).
+fn mount_rootfs(
+    init: &InitSpec<'_>,
+    ns: &Namespaces,
+    linux: &Linux,
+    mut idmapped: mounts::IdmappedTrees,
+    mount_label: Option<&str>,
+) -> Result<OwnedFd> {
+    let spec = init.spec;
+    let new_userns = ns.is_new(NamespaceType::User);
+    // Nothing we mount may propagate back to the host.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .layer("rootfs", || "making / a recursive slave".into())?;
+    let rootfs_dir =
+        crate::rootfs::source::reopen_pinned(&init.rootfs, init.pins.rootfs, "root.path")?;
+    let root = ward_sys::mount::open_tree(rootfs_dir.as_fd(), "", true, true)
+        .layer("rootfs", || "cloning the rootfs mount".into())?;
+    ward_sys::mount::move_mount_fd(root.as_fd(), rootfs_dir.as_fd())
+        .layer("rootfs", || "bind-mounting the rootfs onto itself".into())?;
+    drop(rootfs_dir);
+    crate::extras::readonly_tree(&init.extras, root.as_fd())?;
+    // No mount on /dev: the image's own /dev gets the default devices (as
+    // runc and crun do). Checked before any mount is made below it.
+    let image_dev = !spec.mounts.iter().any(|m| mounts::is_dev(&m.destination));
+    if image_dev {
+        dev::check_image_dev(root.as_fd())?;
+    }
+    mounts::apply(
+        root.as_fd(),
+        &init.bundle,
+        &init.pins,
+        &mut idmapped,
+        &spec.mounts,
+        &init.cgroup_mounts,
+        mount_label,
+    )?;
+    // The default devices replace whatever the image has at their paths
+    // (a symlink, fifo or file is unlinked, never followed).
+    dev::create_devices(root.as_fd(), &dev::default_devices(), new_userns)?;
+    dev::create_devices(root.as_fd(), &linux.devices, new_userns)?;
+    dev::create_links(root.as_fd())?;
+    Ok(root)
+}
+
+/// Stage 5: hostname and domainname (in a new UTS namespace only), then
+/// the sysctls.
+fn name_the_machine(init: &InitSpec<'_>, ns: &Namespaces, linux: &Linux) -> Result<()> {
+    if ns.is_new(NamespaceType::Uts) {
+        if let Some(h) = init.spec.hostname.as_deref().filter(|h| !h.is_empty()) {
+            nix::unistd::sethostname(h).layer("hostname", || format!("sethostname {h:?}"))?;
+        }
+        if let Some(d) = init.spec.domainname.as_deref().filter(|d| !d.is_empty()) {
+            ward_sys::process::set_domainname(d)
+                .layer("domainname", || format!("setdomainname {d:?}"))?;
+        }
+    }
+    for (key, value) in &linux.sysctl {
+        write_sysctl(init.host_proc.as_fd(), key, value)?;
+    }
+    Ok(())
+}
+
+/// Stage 6: masked paths, read-only paths, the read-only root, the root's
+/// propagation.
+fn hide_and_freeze(
+    new_root: BorrowedFd<'_>,
+    spec: &Spec,
+    linux: &Linux,
+    mount_label: Option<&str>,
+) -> Result<()> {
+    masked::mask(new_root.as_fd(), &linux.masked_paths, mount_label)?;
+    masked::make_readonly(new_root.as_fd(), &linux.readonly_paths)?;
+    if spec.root.as_ref().is_some_and(|r| r.readonly) {
+        pivot::readonly_root()?;
+    }
+    if let Some(mode) = &linux.rootfs_propagation {
+        pivot::propagation(mode)?;
+    }
+    Ok(())
+}
+
+/// Who closes out stages 7–9: the container init, or a process `exec`'d
+/// into a running container.
+#[derive(Clone, Copy)]
+enum Closer<'a> {
+    Init {
+        init: &'a InitSpec<'a>,
+        /// Our pid as the runtime (and the host's procfs) numbers it.
+        host_pid: i32,
+    },
+    Exec(&'a ExecSpec<'a>),
+}
+
+impl Closer<'_> {
+    fn process(&self) -> &Process {
+        match self {
+            Closer::Init { init, .. } => init.process,
+            Closer::Exec(e) => e.process,
+        }
+    }
+
+    fn seccomp(&self) -> Option<&Program> {
+        match self {
+            Closer::Init { init, .. } => init.seccomp.as_ref(),
+            Closer::Exec(e) => e.seccomp.as_ref(),
+        }
+    }
+
+    fn landlock(&self) -> Option<&crate::landlock::Rules> {
+        match self {
+            Closer::Init { init, .. } => init.landlock.as_ref(),
+            Closer::Exec(e) => e.landlock.as_ref(),
+        }
+    }
+
+    fn preserve_fds(&self) -> u32 {
+        match self {
+            Closer::Init { init, .. } => init.preserve_fds,
+            Closer::Exec(e) => e.preserve_fds,
+        }
+    }
+}
+
+/// How stage 9 writes the LSM labels.
+enum Labels {
+    /// The attr files, opened through the host's procfs before the wait
+    /// (the init: see [`before_the_wait`]).
+    Opened(crate::lsm::Queued),
+    /// Through the container's procfs, checked (an `exec`'d process, which
+    /// never holds the host's); None: no label is asked for.
+    Through(Option<OwnedFd>),
+}
+
+impl Labels {
+    fn apply(self, p: &Process) -> Result<()> {
+        match self {
+            Labels::Opened(queued) => queued.apply(),
+            Labels::Through(Some(proc)) => {
+                crate::lsm::apply(proc.as_fd(), nix::unistd::getpid().as_raw(), p)
+            }
+            Labels::Through(None) => Ok(()),
+        }
+    }
+}
+
+/// Stages 7–9 from the process's own session on, for the container init
+/// and for an `exec`'d process alike: the closing order is written only
+/// here (and in [`last_steps`]). `root` is the container's root (O_PATH:
+/// Landlock's paths and the container's procfs are resolved beneath it),
+/// `cwd` the process's working directory, `tty` its terminal (already its
+/// controlling terminal and stdio).
+fn close_out(
+    who: Closer<'_>,
+    ch: &Channel,
+    root: OwnedFd,
+    cwd: OwnedFd,
+    tty: Option<OwnedFd>,
+) -> Result<Infallible> {
+    let p = who.process();
     // Built now, while an error still fails `create`; enforced in stage 9.
-    let landlock = match &init.landlock {
-        Some(rules) => crate::landlock::prepare(new_root.as_fd(), rules)?,
+    let landlock = match who.landlock() {
+        Some(rules) => crate::landlock::prepare(root.as_fd(), rules)?,
         None => None,
     };
-    let (lsm, container_proc) = before_the_wait(init, new_root.as_fd(), host_pid)?;
-    drop(new_root);
-    load_seccomp_listener(init.seccomp.as_ref(), ch)?;
-    let keep = keep_for_the_end(init.seccomp.as_ref(), landlock.as_ref(), p);
+    let (labels, container_proc) = match who {
+        Closer::Init { init, host_pid } => {
+            let (queued, container_proc) = before_the_wait(init, root.as_fd(), host_pid)?;
+            (Labels::Opened(queued), container_proc)
+        }
+        // The LSM attr files are written through the container's procfs
+        // (checked: see lsm::container_proc); the host's is never in reach.
+        Closer::Exec(_) if crate::lsm::wanted(p) => (
+            Labels::Through(Some(crate::lsm::container_proc(root.as_fd())?)),
+            None,
+        ),
+        Closer::Exec(_) => (Labels::Through(None), None),
+    };
+    drop(root);
+    load_seccomp_listener(who.seccomp(), ch)?;
+    let keep = keep_for_the_end(who.seccomp(), landlock.as_ref(), p);
     privileges::become_user(p, p.capabilities.as_ref(), keep)?;
-    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
-        .layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?;
+    if let Closer::Exec(_) = who {
+        // setuid and friends reset dumpability when the ids change.
+        ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE 0".into())?;
+    }
+    let chdir = nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd));
+    match who {
+        Closer::Init { .. } => chdir.layer("cwd", || format!("chdir {} (process.cwd)", p.cwd))?,
+        Closer::Exec(_) => chdir.layer("cwd", || format!("chdir {}", p.cwd))?,
+    }
     drop(cwd);
     let program = exec::prepare(p)?;
 
-    // 8. Nothing of the runtime survives execve; report ready; wait.
+    // 8. Nothing of the runtime survives execve.
     drop(tty);
-    exec::seal_fds(init.preserve_fds)?;
+    exec::seal_fds(who.preserve_fds())?;
+    let Closer::Init { init, .. } = who else {
+        // `exec --detach` leaves us behind: the death signal must not follow.
+        ward_sys::process::set_parent_death_signal(0)
+            .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
+        return last_steps(who, ch, labels, landlock, &program);
+    };
     // `create` exits after this: the death signal must not follow. Kept,
     // it is armed again: become_user's change of ids cleared it (if the
     // runtime died in between, sending `Ready` below fails).
@@ -677,6 +857,7 @@ fn setup(
     // its own; this process never returns through a destructor).
     nix::unistd::close(std::os::fd::AsRawFd::as_raw_fd(&init.host_proc))
         .layer("init", || "closing the host's /proc".into())?;
+    // Report ready; wait for `start`.
     ch.send(&ToParent::Ready)?;
     let mut report = match (&init.start, &container_proc) {
         (StartSignal::Fifo(fifo), Some(proc)) => Some(open_exec_fifo(proc.as_fd(), fifo.as_fd())?),
@@ -692,7 +873,7 @@ fn setup(
     //    the exec fifo until execve closes it (close-on-exec) — the write
     //    end stays open until then. `run` gets it on the channel (fork_into).
     drop(container_proc);
-    let failure = match last_steps(init, host_pid, lsm, landlock, &program) {
+    let failure = match last_steps(who, ch, labels, landlock, &program) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -731,17 +912,42 @@ fn before_the_wait(
     Ok((lsm, container_proc))
 }
 
-/// Stage 9, in this order. startContainer hooks run here, in the
-/// container's namespaces, with paths resolved in the container.
+/// Stage 9, in this order, for the init and an `exec`'d process alike.
+/// The init's startContainer hooks run first, in the container's
+/// namespaces, with paths resolved in the container; an `exec`'d process
+/// reports ready only now (its parent then waits for execve).
 fn last_steps(
-    init: &InitSpec<'_>,
-    host_pid: i32,
-    lsm: crate::lsm::Queued,
+    who: Closer<'_>,
+    ch: &Channel,
+    labels: Labels,
     landlock: Option<crate::landlock::Prepared>,
     program: &exec::Prepared,
 ) -> Result<Infallible> {
+    let p = who.process();
+    if let Closer::Init { init, host_pid } = who {
+        start_container_hooks(init, host_pid)?;
+    }
+    labels.apply(p)?;
+    privileges::no_new_privs(p)?;
+    if let Some(l) = landlock {
+        l.restrict()?;
+    }
+    exec::reset_signals()?;
+    if let Closer::Exec(_) = who {
+        // The parent waits for EOF (execve closes our end) or `Failed` after
+        // this; the filter comes last, as for the init.
+        ch.send(&ToParent::Ready)?;
+    }
+    load_seccomp_last(who.seccomp())?;
+    match who {
+        Closer::Init { init, .. } => crate::extras::exec(&init.extras, program),
+        Closer::Exec(_) => exec::exec(program),
+    }
+}
+
+/// The startContainer hooks (stage 9 of the init).
+fn start_container_hooks(init: &InitSpec<'_>, host_pid: i32) -> Result<()> {
     let spec = init.spec;
-    let p = init.process;
     if let Some(h) = spec
         .hooks
         .as_ref()
@@ -754,14 +960,7 @@ fn last_steps(
         }
         crate::hooks::run("startContainer", &h.start_container, &st.to_string())?;
     }
-    lsm.apply()?;
-    privileges::no_new_privs(p)?;
-    if let Some(l) = landlock {
-        l.restrict()?;
-    }
-    exec::reset_signals()?;
-    load_seccomp_last(init.seccomp.as_ref())?;
-    crate::extras::exec(&init.extras, program)
+    Ok(())
 }
 
 /// Opens the write side of the exec fifo (blocks until `start` opens the
@@ -1002,43 +1201,5 @@ fn exec_child(e: &ExecSpec<'_>, ch: &Channel) -> Result<Infallible> {
         .layer("exec", || "opening the container's root".into())?;
     let cwd = crate::rootfs::open_in(root.as_fd(), &p.cwd)
         .layer("cwd", || format!("{} (process.cwd / --cwd)", p.cwd))?;
-    let landlock = match &e.landlock {
-        Some(rules) => crate::landlock::prepare(root.as_fd(), rules)?,
-        None => None,
-    };
-    // The LSM attr files are written through the container's procfs
-    // (checked: see lsm::container_proc); the host's is never in reach.
-    let proc = if crate::lsm::wanted(p) {
-        Some(crate::lsm::container_proc(root.as_fd())?)
-    } else {
-        None
-    };
-    drop(root);
-    load_seccomp_listener(e.seccomp.as_ref(), ch)?;
-    let keep = keep_for_the_end(e.seccomp.as_ref(), landlock.as_ref(), p);
-    privileges::become_user(p, p.capabilities.as_ref(), keep)?;
-    // setuid and friends reset dumpability when the ids change.
-    ward_sys::process::set_non_dumpable().layer("exec", || "PR_SET_DUMPABLE 0".into())?;
-    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&cwd))
-        .layer("cwd", || format!("chdir {}", p.cwd))?;
-    drop(cwd);
-    let program = exec::prepare(p)?;
-    drop(tty);
-    exec::seal_fds(e.preserve_fds)?;
-    // `exec --detach` leaves us behind: the death signal must not follow.
-    ward_sys::process::set_parent_death_signal(0)
-        .layer("exec", || "clearing PR_SET_PDEATHSIG".into())?;
-    if let Some(proc) = &proc {
-        crate::lsm::apply(proc.as_fd(), nix::unistd::getpid().as_raw(), p)?;
-    }
-    privileges::no_new_privs(p)?;
-    if let Some(l) = landlock {
-        l.restrict()?;
-    }
-    exec::reset_signals()?;
-    // The parent waits for EOF (execve closes our end) or `Failed` after
-    // this; the filter comes last, as for the init (stage 9).
-    ch.send(&ToParent::Ready)?;
-    load_seccomp_last(e.seccomp.as_ref())?;
-    exec::exec(&program)
+    close_out(Closer::Exec(e), ch, OwnedFd::from(root), cwd, tty)
 }

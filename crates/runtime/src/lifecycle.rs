@@ -381,6 +381,11 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
         StartSignal::Fifo(OwnedFd::from(fd))
     };
     let host_proc = host_proc()?;
+    let cgroup_join = ward_init::CgroupJoin::decide(
+        &spec,
+        &ward_init::extras::Extras::default(),
+        cg::unified_hierarchy,
+    );
     let init = InitSpec {
         id: &o.id,
         spec: &spec,
@@ -398,6 +403,7 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
         host_proc,
         landlock,
         extras: ward_init::extras::Extras::default(),
+        cgroup_join,
     };
     let mut parent = Parent {
         id: &o.id,
@@ -1110,11 +1116,10 @@ pub fn run_ephemeral(
     // takes the global threadgroup lock for writing, which can wait for an
     // RCU grace period. Elsewhere (v1, hybrid) the cgroup is made, limited
     // and joined while the init sets up its mounts (`join_cgroup_during_setup`,
-    // which a spec that mounts a cgroupfs cannot have): its ~0.2 ms of
-    // mkdir and writes are off the critical path.
-    let during_setup = extras.join_cgroup_during_setup
-        && !ward_init::mounts_cgroupfs(spec)
-        && !cg::unified_hierarchy();
+    // when CgroupJoin::decide grants it): its ~0.2 ms of mkdir and writes
+    // are off the critical path.
+    let cgroup_join = ward_init::CgroupJoin::decide(spec, &extras, cg::unified_hierarchy);
+    let during_setup = cgroup_join.during_setup();
     let mut cgroup = EphemeralCgroup {
         cg: None,
         remove_here: true,
@@ -1148,6 +1153,7 @@ pub fn run_ephemeral(
         host_proc,
         landlock,
         extras,
+        cgroup_join,
     };
     let sfd = foreground::block_signals()?;
     let mut place = Place {
