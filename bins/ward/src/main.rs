@@ -158,13 +158,10 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
             eprintln!("ward sandbox: {:<13} {} — {}", l.layer, l.detail, l.why);
         }
     }
-    let precompiled = SECCOMP_FLAGS
-        .parse()
-        .ok()
-        .map(|flags| sandbox::Program {
-            bpf: SECCOMP_BPF.to_vec(),
-            flags,
-        });
+    let precompiled = SECCOMP_FLAGS.parse().ok().map(|flags| sandbox::Program {
+        bpf: SECCOMP_BPF.to_vec(),
+        flags,
+    });
     let result = match &learn {
         None => sandbox::run(&plan, precompiled),
         Some(path) => sandbox::learn(&plan).and_then(|(r, profile)| {

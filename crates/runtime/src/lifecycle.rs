@@ -40,23 +40,6 @@ pub struct CreateOpts {
     pub pidfd_socket: Option<PathBuf>,
 }
 
-/// Undoes a half-made create: cgroup and state directory.
-struct Cleanup<'a> {
-    cg: Option<&'a Cgroup>,
-    locked: Option<Locked>,
-}
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        if let Some(cg) = self.cg {
-            cg.discard();
-        }
-        if let Some(l) = self.locked.take() {
-            let _ = l.remove();
-        }
-    }
-}
-
 /// The socket the init sends its pty master to: the caller's
 /// `--console-socket` (connected now, so a bad path leaves nothing behind),
 /// or with `proxy` a socketpair whose other end (returned second) the
@@ -159,7 +142,7 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
 }
 
 /// Compiles `linux.seccomp` in the parent (the child only loads it).
-fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<Program>> {
+fn compile_seccomp(debug: bool, spec: &Spec) -> Result<Option<Program>> {
     let Some(profile) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
         return Ok(None);
     };
@@ -168,7 +151,7 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<Program>> {
     if f.needs_listener && profile.listener_path.as_deref().is_none_or(str::is_empty) {
         return Err(msg("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the agent's unix socket)"));
     }
-    if g.debug && !f.unknown_syscalls.is_empty() {
+    if debug && !f.unknown_syscalls.is_empty() {
         crate::log::debug(&format!(
             "linux.seccomp: syscalls unknown to this kernel/libseccomp, skipped: {}",
             f.unknown_syscalls.join(", ")
@@ -180,13 +163,13 @@ fn compile_seccomp(g: &Global, spec: &Spec) -> Result<Option<Program>> {
 /// ward's Landlock extension (`run.ward.landlock.*`, docs/landlock.md):
 /// checked against this kernel in the parent, before anything exists, and
 /// reported with `--debug`.
-fn landlock_rules(g: &Global, spec: &Spec) -> Result<Option<ward_init::landlock::Rules>> {
+fn landlock_rules(debug: bool, spec: &Spec) -> Result<Option<ward_init::landlock::Rules>> {
     let Some(l) = ward_spec::landlock::from_annotations(&spec.annotations)? else {
         return Ok(None);
     };
     let rules = ward_init::landlock::Rules::from_spec(&l);
     let report = rules.check(ward_sys::landlock::abi_version())?;
-    if g.debug {
+    if debug {
         crate::log::debug(&format!("landlock: {report}"));
     }
     Ok(Some(rules))
@@ -284,90 +267,249 @@ fn admit_container(
     g: &Global,
     admission: &dyn Admission,
     action: Making,
-    id: &str,
-    bundle: &Path,
-    rootfs: &Path,
-    spec: &Spec,
+    c: Container<'_>,
 ) -> Result<ward_init::rootfs::source::Pins> {
-    let resolved = ward_init::rootfs::source::resolve(bundle, rootfs, spec);
+    let resolved = ward_init::rootfs::source::resolve(c.bundle, c.rootfs, c.spec);
     let subject = Subject {
         root: &g.root,
-        id,
-        bundle,
-        spec,
+        id: c.id,
+        bundle: c.bundle,
+        spec: c.spec,
     };
     admission.container(action, &subject, &resolved)?;
     Ok(resolved.pins())
 }
 
-fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Result<Made> {
-    let store = Store::new(&g.root);
-    state::validate_id(&o.id)?;
-    let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
-    let action = if run { Making::Run } else { Making::Create };
-    let pins = admit_container(g, admission, action, &o.id, &bundle, &rootfs, &spec)?;
-    let seccomp = compile_seccomp(g, &spec)?;
-    let landlock = landlock_rules(g, &spec)?;
-    let process = spec.process.clone().unwrap_or_default();
-    if o.console_socket.is_some() && !process.terminal {
+/// The container a launch is about: its id, config and paths (absolute
+/// host paths; bind sources are relative to `bundle`).
+#[derive(Clone, Copy)]
+struct Container<'a> {
+    id: &'a str,
+    spec: &'a Spec,
+    rootfs: &'a Path,
+    bundle: &'a Path,
+}
+
+/// Where the Landlock rules come from.
+enum LandlockFrom {
+    /// The spec's `run.ward.landlock.*` annotations, checked here.
+    Annotations,
+    /// The caller's own rules (`ward sandbox`).
+    Caller(Option<ward_init::landlock::Rules>),
+}
+
+/// What [`launch`] is given, named: the container and how each of its
+/// layers is obtained.
+struct Launch<'a> {
+    container: Container<'a>,
+    /// `--debug`: report what compiling and checking found.
+    debug: bool,
+    /// linux.seccomp compiled ahead of time, which the caller vouches for;
+    /// None: compiled here from the spec.
+    seccomp: Option<Program>,
+    landlock: LandlockFrom,
+    /// The caller's `--console-socket`.
+    console_socket: Option<&'a Path>,
+    /// A terminal without `--console-socket` is proxied by this process
+    /// (`run`, `ward sandbox`); `create` refuses it.
+    proxy_terminal: bool,
+    preserve_fds: u32,
+    no_pivot: bool,
+    no_new_keyring: bool,
+    extras: ward_init::extras::Extras,
+}
+
+/// The steps in which a container kept under `--root` ([`Stored`]: `create`,
+/// `run`) and an ephemeral one ([`Transient`]: `ward sandbox`) differ;
+/// [`launch`] takes them in its order.
+trait Keeper {
+    /// The policy gate: the identities of the rootfs and bind sources the
+    /// init may mount (the files that were judged).
+    fn admit(&mut self, c: Container<'_>) -> Result<ward_init::rootfs::source::Pins>;
+    /// Makes the cgroup (and what records it); returns the cgroup v2
+    /// directory to clone the init into, and the cgroup mounts to show the
+    /// container.
+    fn make_cgroup(
+        &mut self,
+        c: Container<'_>,
+        join: ward_init::CgroupJoin,
+    ) -> Result<(Option<OwnedFd>, Vec<ward_init::CgroupMount>)>;
+    /// How the init learns that it may exec its program.
+    fn start_signal(&mut self) -> Result<StartSignal>;
+    /// The runtime's side of the handshake, made right before the clone;
+    /// `cloned_into`: the init is born in its cgroup.
+    fn parent_side<'s>(
+        &'s mut self,
+        c: Container<'s>,
+        cloned_into: bool,
+    ) -> Result<Box<dyn ParentSide + 's>>;
+}
+
+/// A container's init, waiting for `start`, and the terminal proxied to it.
+struct Launched {
+    spawned: ward_init::Spawned,
+    console: Option<OwnedFd>,
+}
+
+/// Sets a container up from the runtime's side, in the one order that
+/// `create`, `run` and `ward sandbox` share: policy → seccomp compiled →
+/// Landlock checked → console sockets → cgroup (and state directory) →
+/// exec fifo → spawn → terminal received. Whatever can be refused is
+/// refused before the cgroup or the state directory exist; `keeper` does
+/// the steps that differ.
+fn launch(l: Launch<'_>, keeper: &mut dyn Keeper) -> Result<Launched> {
+    let c = l.container;
+    let pins = keeper.admit(c)?;
+    let seccomp = match l.seccomp {
+        Some(program) => Some(program),
+        None => compile_seccomp(l.debug, c.spec)?,
+    };
+    let landlock = match l.landlock {
+        LandlockFrom::Annotations => landlock_rules(l.debug, c.spec)?,
+        LandlockFrom::Caller(rules) => rules,
+    };
+    let process = c.spec.process.clone().unwrap_or_default();
+    if l.console_socket.is_some() && !process.terminal {
         return Err(msg("--console-socket was given but process.terminal is false: there is no terminal to hand over"));
     }
-    let inner_console = process.terminal && o.console_socket.is_none();
-    if inner_console && !run {
+    let proxy = process.terminal && l.console_socket.is_none();
+    if proxy && !l.proxy_terminal {
         return Err(msg(
             "process.terminal is set: create needs --console-socket to hand over the terminal",
         ));
     }
     // Connect before anything is created: a bad socket leaves nothing behind.
-    let (console_socket, console_recv) =
-        console_sockets(o.console_socket.as_deref(), inner_console)?;
-    // Before the state dir exists: a bad cgroupsPath or an unreachable
-    // systemd (--systemd-cgroup) leaves nothing behind.
-    let cgroup = cg::open(&spec, &o.id, g.systemd_cgroup)?;
-    let locked = match store.create(&o.id)? {
-        state::Claimed::New(l) => l,
-        state::Claimed::Stale(l) => {
-            // A `create` of this id was killed before it saved the state.
-            discard_partial(&l).map_err(|e| {
-                msg(format!("container id {:?} is left over from a killed create and cannot be cleaned: {e}; try `delete --force {}`", o.id, o.id))
-            })?;
-            l
-        }
+    let (console_socket, console_recv) = console_sockets(l.console_socket, proxy)?;
+    let cgroup_join = ward_init::CgroupJoin::decide(c.spec, &l.extras, cg::unified_hierarchy);
+    let (v2_dir, cgroup_mounts) = keeper.make_cgroup(c, cgroup_join)?;
+    let start = keeper.start_signal()?;
+    let host_proc = host_proc()?;
+    let init = InitSpec {
+        id: c.id,
+        spec: c.spec,
+        process: &process,
+        rootfs: c.rootfs.to_path_buf(),
+        bundle: c.bundle.to_path_buf(),
+        pins,
+        console_socket,
+        start,
+        preserve_fds: l.preserve_fds,
+        cgroup_mounts,
+        no_pivot: l.no_pivot,
+        no_new_keyring: l.no_new_keyring,
+        seccomp,
+        host_proc,
+        landlock,
+        extras: l.extras,
+        cgroup_join,
     };
-    let mut cleanup = Cleanup {
-        cg: None,
-        locked: Some(locked),
+    let mut parent = keeper.parent_side(c, v2_dir.is_some())?;
+    let spawned = ward_init::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), parent.as_mut())?;
+    drop(parent);
+    drop(init);
+    let console = match console_recv {
+        Some(sock) => Some(receive_fd(&sock)?),
+        None => None,
     };
-    // Before anything exists outside the state dir: what to undo if this
-    // process is killed (SIGKILL cannot be caught, Cleanup would not run).
-    let record = |st| state::Creating {
-        id: o.id.clone(),
-        bundle: bundle.clone(),
-        cgroup: st,
-    };
-    // One record, written once: the planned directories are exactly what
-    // create() makes (a killed create that made fewer leaves nothing to
-    // remove there: removal skips what does not exist). Each record write
-    // costs a file and a rename on every container start.
-    if let Some(l) = &cleanup.locked {
-        l.record_creating(&record(cgroup.planned_state()))?;
-    }
-    cgroup.create(&spec)?;
-    cleanup.cg = Some(&cgroup);
-    cgroup.apply(&spec)?;
-    for w in cgroup.take_warnings() {
-        crate::log::warn(&w);
-    }
-    let v2_dir = cgroup.open_v2_dir()?;
-    let locked = cleanup
-        .locked
-        .as_ref()
-        .ok_or_else(|| msg("internal: state lock lost"))?;
+    Ok(Launched { spawned, console })
+}
 
-    let start = if run {
-        StartSignal::Socket
-    } else {
-        let fifo = locked.fifo();
+/// A container kept under `--root` (`create`, `run`) while it is made:
+/// its cgroup and state directory are undone when this is dropped, unless
+/// [`Stored::keep`] was called.
+struct Stored<'a> {
+    g: &'a Global,
+    admission: &'a dyn Admission,
+    action: Making,
+    store: Store,
+    cgroup: Option<Cgroup>,
+    /// The cgroup was created: it is discarded on failure.
+    cgroup_made: bool,
+    locked: Option<Locked>,
+}
+
+impl Stored<'_> {
+    fn locked(&self) -> Result<&Locked> {
+        self.locked
+            .as_ref()
+            .ok_or_else(|| msg("internal: state lock lost"))
+    }
+
+    fn cgroup(&self) -> Result<&Cgroup> {
+        self.cgroup
+            .as_ref()
+            .ok_or_else(|| msg("internal: no cgroup"))
+    }
+
+    /// The container is made: nothing is undone any more.
+    fn keep(&mut self) {
+        self.cgroup_made = false;
+        self.locked = None;
+    }
+}
+
+impl Drop for Stored<'_> {
+    fn drop(&mut self) {
+        if let (Some(cg), true) = (&self.cgroup, self.cgroup_made) {
+            cg.discard();
+        }
+        if let Some(l) = self.locked.take() {
+            let _ = l.remove();
+        }
+    }
+}
+
+impl Keeper for Stored<'_> {
+    fn admit(&mut self, c: Container<'_>) -> Result<ward_init::rootfs::source::Pins> {
+        admit_container(self.g, self.admission, self.action, c)
+    }
+
+    fn make_cgroup(
+        &mut self,
+        c: Container<'_>,
+        _join: ward_init::CgroupJoin,
+    ) -> Result<(Option<OwnedFd>, Vec<ward_init::CgroupMount>)> {
+        // Before the state dir exists: a bad cgroupsPath or an unreachable
+        // systemd (--systemd-cgroup) leaves nothing behind.
+        let cgroup = self
+            .cgroup
+            .insert(cg::open(c.spec, c.id, self.g.systemd_cgroup)?);
+        let locked = match self.store.create(c.id)? {
+            state::Claimed::New(l) => l,
+            state::Claimed::Stale(l) => {
+                // A `create` of this id was killed before it saved the state.
+                discard_partial(&l).map_err(|e| {
+                    msg(format!("container id {:?} is left over from a killed create and cannot be cleaned: {e}; try `delete --force {}`", c.id, c.id))
+                })?;
+                l
+            }
+        };
+        // Before anything exists outside the state dir: what to undo if this
+        // process is killed (SIGKILL cannot be caught, Drop would not run).
+        // One record, written once: the planned directories are exactly what
+        // create() makes (a killed create that made fewer leaves nothing to
+        // remove there: removal skips what does not exist). Each record write
+        // costs a file and a rename on every container start.
+        let locked = self.locked.insert(locked);
+        locked.record_creating(&state::Creating {
+            id: c.id.to_string(),
+            bundle: c.bundle.to_path_buf(),
+            cgroup: cgroup.planned_state(),
+        })?;
+        cgroup.create(c.spec)?;
+        self.cgroup_made = true;
+        cgroup.apply(c.spec)?;
+        for w in cgroup.take_warnings() {
+            crate::log::warn(&w);
+        }
+        Ok((cgroup.open_v2_dir()?, cgroup.mounts()))
+    }
+
+    fn start_signal(&mut self) -> Result<StartSignal> {
+        if self.action == Making::Run {
+            return Ok(StartSignal::Socket);
+        }
+        let fifo = self.locked()?.fifo();
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
             .ctx(|| format!("mkfifo {}", fifo.display()))?;
         // mkfifo applies the umask; the init may run as any uid.
@@ -378,46 +520,57 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
             .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
             .open(&fifo)
             .ctx(|| "opening exec fifo".into())?;
-        StartSignal::Fifo(OwnedFd::from(fd))
+        Ok(StartSignal::Fifo(OwnedFd::from(fd)))
+    }
+
+    fn parent_side<'s>(
+        &'s mut self,
+        c: Container<'s>,
+        cloned_into: bool,
+    ) -> Result<Box<dyn ParentSide + 's>> {
+        Ok(Box::new(Parent {
+            id: c.id,
+            spec: c.spec,
+            bundle: c.bundle,
+            cg: self.cgroup()?,
+            cloned_into,
+        }))
+    }
+}
+
+fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Result<Made> {
+    let store = Store::new(&g.root);
+    state::validate_id(&o.id)?;
+    let (bundle, spec, rootfs) = load_bundle(&o.bundle)?;
+    let mut stored = Stored {
+        g,
+        admission,
+        action: if run { Making::Run } else { Making::Create },
+        store,
+        cgroup: None,
+        cgroup_made: false,
+        locked: None,
     };
-    let host_proc = host_proc()?;
-    let cgroup_join = ward_init::CgroupJoin::decide(
-        &spec,
-        &ward_init::extras::Extras::default(),
-        cg::unified_hierarchy,
-    );
-    let init = InitSpec {
-        id: &o.id,
-        spec: &spec,
-        process: &process,
-        rootfs: rootfs.clone(),
-        bundle: bundle.clone(),
-        pins,
-        console_socket,
-        start,
-        preserve_fds: o.preserve_fds,
-        cgroup_mounts: cgroup.mounts(),
-        no_pivot: o.no_pivot,
-        no_new_keyring: o.no_new_keyring,
-        seccomp,
-        host_proc,
-        landlock,
-        extras: ward_init::extras::Extras::default(),
-        cgroup_join,
-    };
-    let mut parent = Parent {
-        id: &o.id,
-        spec: &spec,
-        bundle: &bundle,
-        cg: &cgroup,
-        cloned_into: v2_dir.is_some(),
-    };
-    let spawned = ward_init::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut parent)?;
-    drop(init);
-    let console = match console_recv {
-        Some(sock) => Some(receive_fd(&sock)?),
-        None => None,
-    };
+    let Launched { spawned, console } = launch(
+        Launch {
+            container: Container {
+                id: &o.id,
+                spec: &spec,
+                rootfs: &rootfs,
+                bundle: &bundle,
+            },
+            debug: g.debug,
+            seccomp: None,
+            landlock: LandlockFrom::Annotations,
+            console_socket: o.console_socket.as_deref(),
+            proxy_terminal: run,
+            preserve_fds: o.preserve_fds,
+            no_pivot: o.no_pivot,
+            no_new_keyring: o.no_new_keyring,
+            extras: ward_init::extras::Extras::default(),
+        },
+        &mut stored,
+    )?;
     let pid_start = state::proc_stat(spawned.pid)
         .map(|(s, _)| s)
         .ok_or_else(|| msg("the container init exited during create"))?;
@@ -430,8 +583,9 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
         created: crate::time::rfc3339(SystemTime::now()),
         owner: state::owner(),
         spec: spec.clone(),
-        cgroup: cgroup.state(),
+        cgroup: stored.cgroup()?.state(),
     };
+    let locked = stored.locked()?;
     locked.save(&saved)?;
     locked.drop_creating_record();
     if let Some(pf) = &o.pid_file {
@@ -440,8 +594,7 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
     if let Some(sock) = &o.pidfd_socket {
         send_pidfd(sock, &spawned.pidfd)?;
     }
-    cleanup.cg = None;
-    cleanup.locked = None;
+    stored.keep();
     Ok(Made {
         saved,
         spawned,
@@ -999,8 +1152,8 @@ pub fn exec(g: &Global, admission: &dyn Admission, o: &ExecOpts) -> Result<i32> 
         spec: &spec_view,
     })?;
     check_unsupported(&spec_view)?;
-    let seccomp = compile_seccomp(g, &s.spec)?;
-    let landlock = landlock_rules(g, &s.spec)?;
+    let seccomp = compile_seccomp(g.debug, &s.spec)?;
+    let landlock = landlock_rules(g.debug, &s.spec)?;
     if p.terminal && o.console_socket.is_none() && o.detach {
         return Err(msg("--tty with --detach needs --console-socket"));
     }
@@ -1076,136 +1229,184 @@ pub struct Ephemeral {
     pub notes: Vec<String>,
 }
 
-/// Runs `spec` in the foreground without the state store: no id is
+/// What [`run_ephemeral`] runs, named.
+pub struct EphemeralRun<'a, 'l> {
+    /// The cgroup's name.
+    pub id: &'a str,
+    pub spec: &'a Spec,
+    /// Absolute host paths.
+    pub rootfs: &'a Path,
+    pub bundle: &'a Path,
+    pub cgroups: CgroupPolicy,
+    /// The sandbox-only layers (`ward sandbox`).
+    pub extras: ward_init::extras::Extras,
+    pub landlock: Option<ward_init::landlock::Rules>,
+    /// linux.seccomp compiled ahead of time, which the caller vouches for;
+    /// None: compiled here from the spec.
+    pub seccomp: Option<Program>,
+    /// Receives the listener of a filter with SCMP_ACT_NOTIFY rules.
+    pub on_listener: Option<&'l mut dyn FnMut(OwnedFd)>,
+}
+
+/// Runs a spec in the foreground without the state store: no id is
 /// registered under `--root`, nothing outlives the process (`ward sandbox`).
-/// `rootfs` and `bundle` are absolute host paths. The caller's stdio is
-/// the process's stdio (a terminal is proxied when `process.terminal`).
-/// `extras` are the sandbox-only layers (`ward sandbox`);
-/// `precompiled_seccomp` is linux.seccomp compiled ahead of time (BPF and
-/// flags), which the caller vouches for; `on_listener` receives the
-/// listener of a filter with SCMP_ACT_NOTIFY rules. The cgroup uses only the
-/// hierarchies that carry a limit (`cg::open_minimal`): the caller's spec
-/// keeps device nodes out of reach by itself (user namespace, nodev).
-#[allow(clippy::too_many_arguments)]
-pub fn run_ephemeral(
-    id: &str,
-    spec: &Spec,
-    rootfs: &Path,
-    bundle: &Path,
-    cgroups: CgroupPolicy,
-    extras: ward_init::extras::Extras,
-    landlock: Option<ward_init::landlock::Rules>,
-    precompiled_seccomp: Option<Program>,
-    on_listener: Option<&mut dyn FnMut(OwnedFd)>,
-) -> Result<Ephemeral> {
-    ward_spec::validate::validate(spec, true)?;
-    check_unsupported(spec)?;
-    let g = Global {
-        root: PathBuf::new(),
-        systemd_cgroup: false,
-        debug: false,
-    };
-    let seccomp = match precompiled_seccomp {
-        Some(program) => Some(program),
-        None => compile_seccomp(&g, spec)?,
-    };
-    let process = spec.process.clone().unwrap_or_default();
-    let mut report = Ephemeral::default();
-    // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup as it
-    // is born, so the cgroup is made first. A write to cgroup.procs instead
-    // takes the global threadgroup lock for writing, which can wait for an
-    // RCU grace period. Elsewhere (v1, hybrid) the cgroup is made, limited
-    // and joined while the init sets up its mounts (`join_cgroup_during_setup`,
-    // when CgroupJoin::decide grants it): its ~0.2 ms of mkdir and writes
-    // are off the critical path.
-    let cgroup_join = ward_init::CgroupJoin::decide(spec, &extras, cg::unified_hierarchy);
-    let during_setup = cgroup_join.during_setup();
-    let mut cgroup = EphemeralCgroup {
-        cg: None,
-        remove_here: true,
-    };
-    if !during_setup {
-        cgroup.cg = make_ephemeral_cgroup(spec, id, cgroups, &mut report.notes)?;
-    }
-    let (console_socket, console_recv) = console_sockets(None, process.terminal)?;
-    let host_proc = host_proc()?;
-    let v2_dir = match &cgroup.cg {
-        Some(c) => c.open_v2_dir()?,
-        None => None,
-    };
-    // Not with a proxied terminal (its output is drained at the init's
-    // exit) nor while learning (threads answer the notifications: no fork).
-    let cleanup_process = !process.terminal && on_listener.is_none();
-    let init = InitSpec {
-        id,
-        spec,
-        process: &process,
-        rootfs: rootfs.to_path_buf(),
-        bundle: bundle.to_path_buf(),
-        pins: ward_init::rootfs::source::pin(bundle, rootfs, spec),
-        console_socket,
-        start: StartSignal::Socket,
-        preserve_fds: 0,
-        cgroup_mounts: cgroup.cg.as_ref().map(|c| c.mounts()).unwrap_or_default(),
-        no_pivot: false,
-        no_new_keyring: false,
-        seccomp,
-        host_proc,
-        landlock,
-        extras,
-        cgroup_join,
-    };
-    let sfd = foreground::block_signals()?;
-    let mut place = Place {
-        cgroup: &mut cgroup,
-        // None: no cgroup, or cloned into it already.
-        join: v2_dir.is_none(),
-        make: during_setup.then_some((spec, id, cgroups)),
-        notes: &mut report.notes,
-        on_listener,
-        namespaces: cleanup_process.then(Vec::new),
+/// The caller's stdio is the process's stdio (a terminal is proxied when
+/// `process.terminal`). The cgroup uses only the hierarchies that carry a
+/// limit (`cg::open_minimal`): the caller's spec keeps device nodes out of
+/// reach by itself (user namespace, nodev).
+pub fn run_ephemeral(run: EphemeralRun<'_, '_>) -> Result<Ephemeral> {
+    ward_spec::validate::validate(run.spec, true)?;
+    check_unsupported(run.spec)?;
+    let process_terminal = run.spec.process.as_ref().is_some_and(|p| p.terminal);
+    let mut transient = Transient {
+        policy: run.cgroups,
+        cgroup: EphemeralCgroup {
+            cg: None,
+            remove_here: true,
+        },
+        make_in_place: false,
+        notes: Vec::new(),
+        // Not with a proxied terminal (its output is drained at the init's
+        // exit) nor while learning (threads answer the notifications: no fork).
+        cleanup_process: !process_terminal && run.on_listener.is_none(),
+        on_listener: run.on_listener,
         cleaner: false,
+        signals: None,
     };
-    let spawned = ward_init::spawn(&init, v2_dir.as_ref().map(|d| d.as_fd()), &mut place)?;
-    drop(init);
-    let console = match console_recv {
-        Some(sock) => Some(receive_fd(&sock)?),
-        None => None,
-    };
+    let Launched { spawned, console } = launch(
+        Launch {
+            container: Container {
+                id: run.id,
+                spec: run.spec,
+                rootfs: run.rootfs,
+                bundle: run.bundle,
+            },
+            debug: false,
+            seccomp: run.seccomp,
+            landlock: LandlockFrom::Caller(run.landlock),
+            console_socket: None,
+            proxy_terminal: true,
+            preserve_fds: 0,
+            no_pivot: false,
+            no_new_keyring: false,
+            extras: run.extras,
+        },
+        &mut transient,
+    )?;
+    let sfd = transient
+        .signals
+        .take()
+        .ok_or_else(|| msg("internal: signals not blocked"))?;
     spawned
         .channel
         .send(&ward_init::handshake::ToChild::Start)?;
-    let cleaner = place.cleaner;
-    if let Some(c) = &cgroup.cg {
+    if let Some(c) = &transient.cgroup.cg {
         // A `ward` killed by SIGKILL (with its cleanup process) could not
         // remove its cgroup: the next run does (empty ones of dead owners).
         c.remove_stale_ephemeral();
     }
-    report.exit_code =
-        foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref())?;
-    report.cgroup_paths = cgroup.cg.as_ref().map(|c| c.paths()).unwrap_or_default();
-    cgroup.remove_here = !cleaner;
+    let exit_code = foreground::wait(spawned.pid, spawned.pidfd.as_fd(), &sfd, console.as_ref())?;
+    let report = Ephemeral {
+        exit_code,
+        cgroup_paths: transient
+            .cgroup
+            .cg
+            .as_ref()
+            .map(|c| c.paths())
+            .unwrap_or_default(),
+        notes: std::mem::take(&mut transient.notes),
+    };
+    transient.cgroup.remove_here = !transient.cleaner;
     Ok(report)
+}
+
+/// An ephemeral container (`ward sandbox`) while it is made and run.
+struct Transient<'a> {
+    policy: CgroupPolicy,
+    cgroup: EphemeralCgroup,
+    /// The cgroup is made in `place`, while the init sets up its mounts
+    /// (`CgroupJoin`), rather than before the spawn.
+    make_in_place: bool,
+    /// Layers that could not be applied (BestEffort), and why.
+    notes: Vec<String>,
+    /// Fork the cleanup process (see [`spawn_cleanup`]).
+    cleanup_process: bool,
+    on_listener: Option<&'a mut dyn FnMut(OwnedFd)>,
+    /// Whether the cleanup process was forked.
+    cleaner: bool,
+    /// The forwarded signals, blocked right before the clone.
+    signals: Option<nix::sys::signalfd::SignalFd>,
+}
+
+impl Keeper for Transient<'_> {
+    fn admit(&mut self, c: Container<'_>) -> Result<ward_init::rootfs::source::Pins> {
+        // The caller's own spec, not judged: its files are pinned now.
+        Ok(ward_init::rootfs::source::pin(c.bundle, c.rootfs, c.spec))
+    }
+
+    fn make_cgroup(
+        &mut self,
+        c: Container<'_>,
+        join: ward_init::CgroupJoin,
+    ) -> Result<(Option<OwnedFd>, Vec<ward_init::CgroupMount>)> {
+        // cgroup v2: clone3(CLONE_INTO_CGROUP) puts the init in its cgroup as
+        // it is born, so the cgroup is made first. A write to cgroup.procs
+        // instead takes the global threadgroup lock for writing, which can
+        // wait for an RCU grace period. Elsewhere (v1, hybrid) the cgroup is
+        // made, limited and joined while the init sets up its mounts, when
+        // CgroupJoin::decide grants it: its ~0.2 ms of mkdir and writes are
+        // off the critical path.
+        self.make_in_place = join.during_setup();
+        if !self.make_in_place {
+            self.cgroup.cg = make_ephemeral_cgroup(c.spec, c.id, self.policy, &mut self.notes)?;
+        }
+        match &self.cgroup.cg {
+            Some(cg) => Ok((cg.open_v2_dir()?, cg.mounts())),
+            None => Ok((None, Vec::new())),
+        }
+    }
+
+    fn start_signal(&mut self) -> Result<StartSignal> {
+        Ok(StartSignal::Socket)
+    }
+
+    fn parent_side<'s>(
+        &'s mut self,
+        c: Container<'s>,
+        cloned_into: bool,
+    ) -> Result<Box<dyn ParentSide + 's>> {
+        // Forwarded from the clone on: no signal is lost in between.
+        self.signals = Some(foreground::block_signals()?);
+        Ok(Box::new(Place {
+            cgroup: &mut self.cgroup,
+            join: !cloned_into,
+            make: self.make_in_place.then_some((c.spec, c.id, self.policy)),
+            notes: &mut self.notes,
+            on_listener: self.on_listener.take(),
+            namespaces: self.cleanup_process.then(Vec::new),
+            cleaner: &mut self.cleaner,
+        }))
+    }
 }
 
 /// `run_ephemeral`'s side of the handshake: makes the cgroup when it is
 /// made during the init's set-up, and puts the init in it.
-struct Place<'a, 'b, 'c> {
+struct Place<'a, 'c> {
     cgroup: &'a mut EphemeralCgroup,
     /// Whether the init must be added (false: cloned into it already).
     join: bool,
     /// Make the cgroup now: (spec, id, policy).
-    make: Option<(&'b Spec, &'b str, CgroupPolicy)>,
+    make: Option<(&'a Spec, &'a str, CgroupPolicy)>,
     notes: &'a mut Vec<String>,
     on_listener: Option<&'c mut dyn FnMut(OwnedFd)>,
     /// The init's mount and network namespaces, for the cleanup process
     /// (None: no cleanup process).
     namespaces: Option<Vec<OwnedFd>>,
-    /// Whether the cleanup process was forked.
-    cleaner: bool,
+    /// Set when the cleanup process was forked.
+    cleaner: &'a mut bool,
 }
 
-impl ParentSide for Place<'_, '_, '_> {
+impl ParentSide for Place<'_, '_> {
     fn cloned(&mut self, pid: i32) -> ward_init::Result<()> {
         // Now, while the init is still dumpable (an unprivileged `ward` may
         // open its /proc files only then). Best effort: without them the
@@ -1232,7 +1433,7 @@ impl ParentSide for Place<'_, '_, '_> {
         // mounts and this process would only wait.
         if let Some(held) = self.namespaces.take() {
             if let Ok(init) = ward_sys::process::pidfd_open(pid) {
-                self.cleaner = spawn_cleanup(self.cgroup.cg.as_ref(), init, held);
+                *self.cleaner = spawn_cleanup(self.cgroup.cg.as_ref(), init, held);
             }
         }
         Ok(())

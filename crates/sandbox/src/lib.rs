@@ -30,8 +30,8 @@ mod run;
 pub use learn::{learn, learned_profile, learning_profile};
 pub use plan::plan;
 pub use run::{is_not_found, run};
-pub use ward_seccomp::Program;
 pub use ward_seccomp::sandbox::profile as seccomp_profile;
+pub use ward_seccomp::Program;
 
 /// Default `--pids`: enough for a parallel build, a wall for a fork bomb.
 pub const DEFAULT_PIDS: i64 = 1024;

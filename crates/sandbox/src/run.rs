@@ -79,17 +79,17 @@ pub(crate) fn run_plan(
     on_listener: Option<&mut dyn FnMut(std::os::fd::OwnedFd)>,
 ) -> Result<Ephemeral> {
     let _lent = plan.remapped_to.map(LentPipes::lend);
-    ward_runtime::lifecycle::run_ephemeral(
-        &ward_runtime::ephemeral_id(),
-        &plan.spec,
-        Path::new("/"),
-        Path::new("/"),
-        plan.cgroups,
-        plan.extras.clone(),
-        plan.landlock.clone(),
-        program,
+    ward_runtime::lifecycle::run_ephemeral(ward_runtime::lifecycle::EphemeralRun {
+        id: &ward_runtime::ephemeral_id(),
+        spec: &plan.spec,
+        rootfs: Path::new("/"),
+        bundle: Path::new("/"),
+        cgroups: plan.cgroups,
+        extras: plan.extras.clone(),
+        landlock: plan.landlock.clone(),
+        seccomp: program,
         on_listener,
-    )
+    })
     .map_err(|e| {
         let text = e.to_string();
         if plan.remapped_to.is_some() && text.contains("id-mapping the bind") {
