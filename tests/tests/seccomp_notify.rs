@@ -11,14 +11,17 @@ use std::sync::Arc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use ward_tests::{ctx, json, Value};
 
-#[test]
-fn notify_agent_answers_the_containers_syscalls() {
-    let ctx = ctx!("seccomp-notify");
-    let sock = ctx.path("agent.sock");
-    let listener = UnixListener::bind(&sock).expect("bind agent socket");
+/// What the agent saw: the state message and how many calls it answered.
+type AgentResult = Result<(Value, u32), String>;
+
+/// An agent on `sock` that receives the listener with the container's
+/// state and answers every notified syscall with success (0), until
+/// `stop`: returns the state message and how many calls it answered.
+fn spawn_agent(sock: &std::path::Path) -> (std::thread::JoinHandle<AgentResult>, Arc<AtomicBool>) {
+    let listener = UnixListener::bind(sock).expect("bind agent socket");
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
-    let agent = std::thread::spawn(move || -> Result<(Value, u32), String> {
+    let agent = std::thread::spawn(move || -> AgentResult {
         let (conn, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
         let (bytes, mut fds) = ward_sys::socket::recv_with_fds(conn.as_fd(), 1 << 16)
             .map_err(|e| format!("recv: {e}"))?;
@@ -50,7 +53,14 @@ fn notify_agent_answers_the_containers_syscalls() {
         }
         Ok((msg, answered))
     });
+    (agent, stop)
+}
 
+#[test]
+fn notify_agent_answers_the_containers_syscalls() {
+    let ctx = ctx!("seccomp-notify");
+    let sock = ctx.path("agent.sock");
+    let (agent, stop) = spawn_agent(&sock);
     let mut b = ctx.bundle(&[]);
     b.config["linux"]["seccomp"] = json!({
         "defaultAction": "SCMP_ACT_ALLOW",
@@ -79,4 +89,47 @@ fn notify_agent_answers_the_containers_syscalls() {
             .is_some_and(|i| i.starts_with("wt-sh-")),
         "{msg}"
     );
+}
+
+/// A notify filter is loaded before the runtime's last steps (its listener
+/// must reach the agent before `create` returns), so its agent could fake
+/// the close_range that drops the runtime's fds — as could a profile that
+/// answers close_range with ERRNO 0. The caller's fd 3 must still not
+/// reach the container, with or without no_new_privileges.
+#[test]
+fn notify_profile_keeps_no_fd_of_the_caller() {
+    let ctx = ctx!("seccomp-notify-fds");
+    let secret = ctx.path("fd3.txt");
+    std::fs::write(&secret, "not for the container\n").expect("write");
+    let faked_by_agent = json!([{"names": ["close_range"], "action": "SCMP_ACT_NOTIFY"}]);
+    let faked_by_errno = json!([
+        {"names": ["acct"], "action": "SCMP_ACT_NOTIFY"},
+        {"names": ["close_range"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}
+    ]);
+    for (tag, syscalls) in [("agent", faked_by_agent), ("errno", faked_by_errno)] {
+        for nnp in [false, true] {
+            let sock = ctx.path(&format!("agent-{tag}-{nnp}.sock"));
+            let (agent, stop) = spawn_agent(&sock);
+            let mut b = ctx.bundle(&[]);
+            b.config["process"]["noNewPrivileges"] = json!(nnp);
+            b.config["linux"]["seccomp"] = json!({
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "listenerPath": sock.display().to_string(),
+                "syscalls": syscalls,
+            });
+            b.sh("ls /proc/$$/fd; echo end");
+            b.save().expect("save");
+            let id = ctx.id("snfd");
+            let o = ctx
+                .cmd(&["run", "--bundle", &b.dir.display().to_string(), &id])
+                .fd3(&secret)
+                .run();
+            stop.store(true, Ordering::SeqCst);
+            let _ = agent.join();
+            let what = format!("close_range faked by the {tag}, noNewPrivileges {nnp}");
+            assert!(o.success(), "{what}: {o}");
+            let fds: Vec<_> = o.lines().into_iter().take_while(|l| l != "end").collect();
+            assert_eq!(fds, ["0", "1", "2"], "{what}: {o}");
+        }
+    }
 }

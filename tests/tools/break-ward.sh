@@ -66,6 +66,11 @@ breakage exec-without-landlock crates/init/src/pipeline.rs \
     '    privileges::no_new_privs(p)?;
     exec::reset_signals()?;' \
     'ward-tests:landlock exec_process_gets_the_same_domain'
+breakage notify-filter-before-fds-sealed crates/init/src/pipeline.rs \
+    '    exec::seal_fds(preserve_fds)?;
+    if let Some(listener) = crate::seccomp::load(prog)? {' \
+    '    if let Some(listener) = crate::seccomp::load(prog)? {' \
+    'ward-tests:seccomp_notify notify_profile_keeps_no_fd_of_the_caller'
 breakage sandbox-submounts-writable crates/sandbox/src/plan.rs \
     '            rootfs_recursive_readonly: true,' \
     '            rootfs_recursive_readonly: false,' \

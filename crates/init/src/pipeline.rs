@@ -488,14 +488,20 @@ fn enter_cgroupns(ns: &Namespaces, done: bool) -> Result<()> {
     Ok(())
 }
 
-/// A notify filter (SCMP_ACT_NOTIFY) is loaded before stage 7, while
-/// CAP_SYS_ADMIN is held: its listener must reach the agent through the
-/// runtime before the container reports ready (after that `create` has
-/// returned). The runtime's syscalls after this point go to the agent.
-fn load_seccomp_listener(prog: Option<&Program>, ch: &Channel) -> Result<()> {
+/// A notify filter (SCMP_ACT_NOTIFY) is loaded in stage 7, before the
+/// ids change, while CAP_SYS_ADMIN is held: its listener must reach the
+/// agent through the runtime before the container reports ready (after
+/// that `create` has returned). The runtime's syscalls after this point go
+/// to the agent — which may answer the close_range of stage 8 with a
+/// success it never did (or the profile may make it ERRNO 0): so every fd
+/// above stdio (and `preserve_fds`) is marked close-on-exec here first,
+/// while no filter can fake it (test: seccomp_notify.rs
+/// `notify_profile_keeps_no_fd_of_the_caller`).
+fn load_seccomp_listener(prog: Option<&Program>, preserve_fds: u32, ch: &Channel) -> Result<()> {
     let Some(prog) = prog.filter(|p| p.wants_listener()) else {
         return Ok(());
     };
+    exec::seal_fds(preserve_fds)?;
     if let Some(listener) = crate::seccomp::load(prog)? {
         ch.send_with_fd(&ToParent::SeccompListener, listener.as_fd())?;
         drop(listener);
@@ -819,7 +825,7 @@ fn close_out(
         Closer::Exec(_) => (Labels::Through(None), None),
     };
     drop(root);
-    load_seccomp_listener(who.seccomp(), ch)?;
+    load_seccomp_listener(who.seccomp(), who.preserve_fds(), ch)?;
     let keep = keep_for_the_end(who.seccomp(), landlock.as_ref(), p);
     privileges::become_user(p, p.capabilities.as_ref(), keep)?;
     if let Closer::Exec(_) = who {
