@@ -681,7 +681,13 @@ fn check_mounts(spec: &Spec, ctx: &Context, want: &dyn Fn(&str) -> bool, out: &m
     let mut sensitive: Vec<String> = sensitive_paths().map(String::from).collect();
     sensitive.extend(ctx.sensitive.iter().map(|s| normalize(s)));
     let mut sockets: Vec<String> = RUNTIME_SOCKETS.iter().map(|s| s.to_string()).collect();
-    sockets.extend(ctx.sockets.iter().map(|s| normalize(s)));
+    // Once each: /proc/net/unix lists a listening socket's path again for
+    // every accepted connection, and a refusal names each socket it exposes.
+    for s in ctx.sockets.iter().map(|s| normalize(s)) {
+        if !sockets.contains(&s) {
+            sockets.push(s);
+        }
+    }
     // An allowed path exempts itself and what lies below it.
     let allowed = |p: &str| ctx.allow_paths.iter().any(|a| covers(&normalize(a), p));
     if want("mount.sensitive-host-path") {

@@ -77,6 +77,17 @@ fn every_enforced_rule_refuses() {
         v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": src}]);
         assert_eq!(refused(v), ["mount.runtime-socket"], "{src}");
     }
+    // A socket found listening several times (one /proc/net/unix line per
+    // accepted connection) is named once in the refusal.
+    let mut v = runc();
+    v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": "/srv/d/docker.sock"}]);
+    let ctx = Context {
+        sockets: vec!["/srv/d/docker.sock".into(), "/srv/d/docker.sock".into()],
+        ..Context::default()
+    };
+    let d = Policy::default().decide(&spec(v), &ctx, Scope::Container);
+    assert_eq!(d.refused.len(), 1);
+    assert_eq!(d.refused[0].detail.matches("/srv/d/docker.sock").count(), 2);
     let mut v = runc();
     v["mounts"] = json!([{"destination": "/s", "type": "bind", "source": "/srv/docker.sock.d"}]);
     assert!(refused(v).is_empty());
