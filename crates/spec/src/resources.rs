@@ -890,4 +890,306 @@ mod tests {
         assert!(parse_cpu_list("1,,2").is_err());
         assert!(parse_cpu_list("-1").is_err());
     }
+    /// Validates `v`: `None` when accepted, else the field the error names.
+    fn verdict(v: serde_json::Value) -> Option<String> {
+        let e = parse(v.clone()).validate().err()?.to_string();
+        let rest = e.strip_prefix("config.json: ").unwrap_or(&e);
+        Some(rest.split(": ").next().unwrap_or_default().to_string())
+    }
+
+    /// Each case: a `linux.resources` value and the field its error names
+    /// (without the `linux.resources.` prefix), or "" when it is valid.
+    fn check_cases(cases: &[(serde_json::Value, &str)]) {
+        for (v, want) in cases {
+            let got = verdict(v.clone());
+            let want = (!want.is_empty()).then(|| format!("linux.resources.{want}"));
+            assert_eq!(got, want, "{v}");
+        }
+    }
+
+    #[test]
+    fn memory_limits() {
+        use serde_json::json;
+        let mut cases = vec![];
+        for f in ["limit", "reservation", "swap", "kernel", "kernelTCP"] {
+            cases.push((json!({"memory": {f: -1}}), ""));
+            cases.push((json!({"memory": {f: 0}}), ""));
+            cases.push((json!({"memory": {f: -2}}), ""));
+            let last = cases.len() - 1;
+            cases[last].1 = match f {
+                "limit" => "memory.limit",
+                "reservation" => "memory.reservation",
+                "swap" => "memory.swap",
+                "kernel" => "memory.kernel",
+                _ => "memory.kernelTCP",
+            };
+        }
+        cases.extend([
+            (json!({"pids": {"limit": -1}}), ""),
+            (json!({"pids": {"limit": -2}}), "pids.limit"),
+            (json!({"memory": {"limit": 1000, "swap": 1000}}), ""),
+            (
+                json!({"memory": {"limit": 1000, "swap": 999}}),
+                "memory.swap",
+            ),
+            (json!({"memory": {"limit": 1000, "swap": 0}}), ""),
+            (json!({"memory": {"limit": 1000, "swap": -1}}), ""),
+            (json!({"memory": {"limit": 0, "swap": 1000}}), ""),
+            (
+                json!({"memory": {"limit": -1, "swap": 1000}}),
+                "memory.swap",
+            ),
+            (json!({"memory": {"limit": -1, "swap": 0}}), ""),
+            (json!({"memory": {"swappiness": 100}}), ""),
+            (json!({"memory": {"swappiness": 101}}), "memory.swappiness"),
+        ]);
+        check_cases(&cases);
+    }
+
+    #[test]
+    fn cpu_bounds() {
+        use serde_json::json;
+        check_cases(&[
+            (json!({"cpu": {"shares": 2}}), ""),
+            (json!({"cpu": {"shares": 262144}}), ""),
+            (json!({"cpu": {"shares": 262145}}), "cpu.shares"),
+            (json!({"cpu": {"shares": 1}}), "cpu.shares"),
+            (json!({"cpu": {"quota": -1}}), ""),
+            (json!({"cpu": {"quota": -2}}), "cpu.quota"),
+            (json!({"cpu": {"quota": 999}}), "cpu.quota"),
+            (json!({"cpu": {"quota": 1000}}), ""),
+            (json!({"cpu": {"quota": 1}}), "cpu.quota"),
+            (json!({"cpu": {"period": 1000}}), ""),
+            (json!({"cpu": {"period": 1000000}}), ""),
+            (json!({"cpu": {"period": 1000001}}), "cpu.period"),
+            (json!({"cpu": {"quota": 5000, "burst": 5000}}), ""),
+            (json!({"cpu": {"quota": 5000, "burst": 5001}}), "cpu.burst"),
+            (json!({"cpu": {"quota": -1, "burst": 5000}}), ""),
+            (json!({"cpu": {"quota": 0, "burst": 5000}}), ""),
+            (json!({"cpu": {"quota": 5000, "burst": 0}}), ""),
+            (json!({"cpu": {"realtimeRuntime": -1}}), ""),
+            (
+                json!({"cpu": {"realtimeRuntime": -2}}),
+                "cpu.realtimeRuntime",
+            ),
+            (
+                json!({"cpu": {"realtimeRuntime": 100, "realtimePeriod": 100}}),
+                "",
+            ),
+            (
+                json!({"cpu": {"realtimeRuntime": 101, "realtimePeriod": 100}}),
+                "cpu.realtimeRuntime",
+            ),
+            (
+                json!({"cpu": {"realtimeRuntime": 101, "realtimePeriod": 0}}),
+                "",
+            ),
+            (
+                json!({"cpu": {"realtimeRuntime": -1, "realtimePeriod": 100}}),
+                "",
+            ),
+            (
+                json!({"cpu": {"realtimeRuntime": 0, "realtimePeriod": 100}}),
+                "",
+            ),
+            (json!({"cpu": {"cpus": "", "mems": ""}}), ""),
+            (json!({"cpu": {"cpus": "0-1", "mems": "0"}}), ""),
+            (json!({"cpu": {"cpus": "x"}}), "cpu.cpus"),
+            (json!({"cpu": {"idle": 0}}), ""),
+            (json!({"cpu": {"idle": 1}}), ""),
+            (json!({"cpu": {"idle": -1}}), "cpu.idle"),
+        ]);
+    }
+
+    #[test]
+    fn block_io_bounds() {
+        use serde_json::json;
+        let dev = |major: i64, minor: i64| json!([{"major": major, "minor": minor, "rate": 1}]);
+        let mut cases = vec![
+            (json!({"blockIO": {"weight": 0, "leafWeight": 0}}), ""),
+            (json!({"blockIO": {"weight": 10, "leafWeight": 1000}}), ""),
+            (json!({"blockIO": {"weight": 9}}), "blockIO.weight"),
+            (json!({"blockIO": {"weight": 1001}}), "blockIO.weight"),
+            (json!({"blockIO": {"leafWeight": 9}}), "blockIO.leafWeight"),
+            (
+                json!({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "weight": 0}]}}),
+                "blockIO.weightDevice[0].weight",
+            ),
+            (
+                json!({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 0}]}}),
+                "blockIO.weightDevice[0].leafWeight",
+            ),
+            (
+                json!({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 10}]}}),
+                "",
+            ),
+            (
+                json!({"blockIO": {"weightDevice": [{"major": 8, "minor": 0}]}}),
+                "blockIO.weightDevice[0]",
+            ),
+            (
+                json!({"blockIO": {"weightDevice": [{"major": 4096, "minor": 0, "weight": 10}]}}),
+                "blockIO.weightDevice[0].major",
+            ),
+        ];
+        for name in [
+            "throttleReadBpsDevice",
+            "throttleWriteBpsDevice",
+            "throttleReadIOPSDevice",
+            "throttleWriteIOPSDevice",
+        ] {
+            cases.push((json!({"blockIO": {name: dev(0, 0)}}), ""));
+            cases.push((json!({"blockIO": {name: dev(4095, 1048575)}}), ""));
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            cases.push((
+                json!({"blockIO": {name: dev(4096, 0)}}),
+                leak(format!("blockIO.{name}[0].major")),
+            ));
+            cases.push((
+                json!({"blockIO": {name: dev(8, -1)}}),
+                leak(format!("blockIO.{name}[0].minor")),
+            ));
+            cases.push((
+                json!({"blockIO": {name: dev(8, 1048576)}}),
+                leak(format!("blockIO.{name}[0].minor")),
+            ));
+        }
+        check_cases(&cases);
+    }
+
+    #[test]
+    fn device_rules() {
+        use serde_json::json;
+        let rule =
+            |v: serde_json::Value| json!({"devices": [{"allow": false, "access": "rwm"}, v]});
+        check_cases(&[
+            (rule(json!({"allow": true, "access": "rwm"})), ""),
+            (
+                rule(json!({"allow": true, "type": "a", "access": "rwm"})),
+                "",
+            ),
+            (
+                rule(json!({"allow": false, "type": "a", "access": "r"})),
+                "",
+            ),
+            (
+                rule(json!({"allow": true, "type": "a", "access": "rw"})),
+                "devices[1].access",
+            ),
+            (
+                rule(
+                    json!({"allow": true, "type": "a", "access": "rwm", "major": -1, "minor": -1}),
+                ),
+                "",
+            ),
+            (
+                rule(json!({"allow": false, "type": "a", "access": "rwm", "major": 0})),
+                "devices[1]",
+            ),
+            (
+                rule(json!({"allow": false, "type": "a", "access": "rwm", "minor": 0})),
+                "devices[1]",
+            ),
+            (
+                rule(
+                    json!({"allow": true, "type": "c", "access": "m", "major": 4095, "minor": 1048575}),
+                ),
+                "",
+            ),
+            (
+                rule(json!({"allow": true, "type": "c", "access": "m", "major": 4096})),
+                "devices[1].major",
+            ),
+            (
+                rule(json!({"allow": true, "type": "b", "access": "w", "minor": 1048576})),
+                "devices[1].minor",
+            ),
+            (
+                rule(json!({"allow": true, "type": "b", "access": "w", "minor": -2})),
+                "devices[1].minor",
+            ),
+        ]);
+        assert_eq!(DeviceType::All.as_char(), 'a');
+        assert_eq!(DeviceType::Char.as_char(), 'c');
+        assert_eq!(DeviceType::Block.as_char(), 'b');
+        assert_eq!(LinuxDeviceCgroup::default().device_type(), DeviceType::All);
+    }
+
+    #[test]
+    fn names_pages_rdma_and_unified_values() {
+        use serde_json::json;
+        let prio = |name: &str| json!({"network": {"priorities": [{"name": name, "priority": 1}]}});
+        let f = "network.priorities[0].name";
+        check_cases(&[
+            (prio("eth0"), ""),
+            (prio("a23456789012345"), ""),
+            (prio("a234567890123456"), f),
+            (prio(""), f),
+            (prio("."), f),
+            (prio(".."), f),
+            (prio("a/b"), f),
+            (prio("a\tb"), f),
+            (prio("a\u{7f}"), f),
+            (json!({"network": {"classID": 1}}), ""),
+            (
+                json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 1}, {"pageSize": "2XB", "limit": 1}]}),
+                "hugepageLimits[1].pageSize",
+            ),
+            (json!({"rdma": {"mlx5": {"hcaObjects": 1}}}), ""),
+            (json!({"rdma": {"mlx5": {"hcaHandles": 1}}}), ""),
+            (
+                json!({"unified": {"memory.high": "1\u{0}"}}),
+                "unified[\"memory.high\"]",
+            ),
+            (
+                json!({"unified": {"cgroup.pressure": "0", "cgroup.max.depth": "3"}}),
+                "",
+            ),
+        ]);
+        assert!(verdict(json!({"rdma": {"..": {"hcaHandles": 1}}})).is_some());
+        assert!(!parse(json!({"pids": {"limit": 1}})).is_empty());
+        assert!(!parse(json!({"unified": {"pids.max": "1"}})).is_empty());
+    }
+
+    #[test]
+    fn unified_key_messages() {
+        assert_eq!(check_unified_key("memory.high"), Ok(()));
+        assert_eq!(check_unified_key("misc.max"), Ok(()));
+        let e = check_unified_key("memory. high").expect_err("memory. high");
+        assert!(e.contains("whitespace"), "{e}");
+        let e = check_unified_key("memory.hi\u{1}gh").expect_err("memory.hi\u{1}gh");
+        assert!(e.contains("control"), "{e}");
+        let e = check_unified_key("memory").expect_err("memory");
+        assert!(e.contains("CONTROLLER.PARAMETER"), "{e}");
+        let e = check_unified_key("memory.").expect_err("memory.");
+        assert!(e.contains("CONTROLLER.PARAMETER"), "{e}");
+        let e = check_unified_key("cgroup.procs").expect_err("cgroup.procs");
+        assert!(e.contains("managed by the runtime"), "{e}");
+        let e = check_unified_key("devices.allow").expect_err("devices.allow");
+        assert!(e.contains("\"devices\""), "{e}");
+        let e = check_unified_key(".").expect_err(".");
+        assert!(e.contains("plain file name"), "{e}");
+    }
+
+    #[test]
+    fn page_size_limits() {
+        assert_eq!(parse_page_size("1KB"), Some(1024));
+        assert_eq!(parse_page_size("16GB"), Some(16 << 30));
+        assert_eq!(parse_page_size("99999999999GB"), None);
+        assert_eq!(parse_page_size("2 MB"), None);
+        assert_eq!(parse_page_size("2"), None);
+    }
+
+    #[test]
+    fn cpu_list_forms() {
+        assert_eq!(parse_cpu_list(" 1-1,3 "), Ok(vec![(1, 1), (3, 3)]));
+        assert_eq!(parse_cpu_list("4294967295"), Ok(vec![(u32::MAX, u32::MAX)]));
+        let e = parse_cpu_list("4294967296").expect_err("4294967296");
+        assert!(e.contains("too large"), "{e}");
+        let e = parse_cpu_list("3-1").expect_err("3-1");
+        assert!(e.contains("descending"), "{e}");
+        let e = parse_cpu_list("1-").expect_err("1-");
+        assert!(e.contains("not a number"), "{e}");
+        assert!(parse_cpu_list("a").is_err());
+    }
 }
