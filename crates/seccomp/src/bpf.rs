@@ -461,4 +461,287 @@ mod tests {
         let p = vec![Insn::load(4), Insn::jeq(7, 1, 2), Insn::ret(9)];
         assert_eq!(decode(&encode(&p)), p);
     }
+    fn op(code: u16, k: u32) -> Insn {
+        Insn {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        }
+    }
+
+    /// Runs `prog` on a syscall with distinct words everywhere.
+    fn exec(prog: &[Insn]) -> Result<u32, EvalError> {
+        let data = SeccompData {
+            nr: 0x11,
+            arch: 0x22,
+            instruction_pointer: 0x4444_4444_3333_3333,
+            args: [0x0a0a_0a0a_0505_0505, 1, 2, 3, 4, 0x6666_6666_7777_7777],
+        };
+        evaluate(prog, &data)
+    }
+
+    #[test]
+    fn loads_read_seccomp_data_words() {
+        let word = |off: u32| exec(&[Insn::load(off), op(0x16, 0)]);
+        assert_eq!(word(OFF_NR), Ok(0x11));
+        assert_eq!(word(OFF_ARCH), Ok(0x22));
+        let (lo, hi) = if cfg!(target_endian = "little") {
+            (0, 4)
+        } else {
+            (4, 0)
+        };
+        assert_eq!(word(8 + lo), Ok(0x3333_3333));
+        assert_eq!(word(8 + hi), Ok(0x4444_4444));
+        assert_eq!(word(16 + lo), Ok(0x0505_0505));
+        assert_eq!(word(16 + hi), Ok(0x0a0a_0a0a));
+        assert_eq!(word(24 + lo), Ok(1));
+        assert_eq!(word(56 + lo), Ok(0x7777_7777));
+        assert_eq!(word(56 + hi), Ok(0x6666_6666));
+        // seccomp_data is 64 bytes; loads must be aligned and inside it.
+        assert!(word(64).is_err());
+        assert!(word(61).is_err());
+        assert!(word(2).is_err());
+        assert!(word(u32::MAX).is_err());
+        // Half-word and indirect loads are not seccomp's.
+        assert!(exec(&[op(0x28, 0), op(0x16, 0)]).is_err());
+        assert!(exec(&[op(0x40, 0), op(0x16, 0)]).is_err());
+    }
+
+    #[test]
+    fn every_alu_op_computes_like_the_kernel() {
+        // A = 100, X = 3, then `A op= 3` (from k and from X).
+        for (alu, want) in [
+            (0x00, 103),
+            (0x10, 97),
+            (0x20, 300),
+            (0x30, 33),
+            (0x40, 103),
+            (0x50, 0),
+            (0x60, 800),
+            (0x70, 12),
+            (0x80, 100u32.wrapping_neg()),
+            (0x90, 1),
+            (0xa0, 100 ^ 3),
+        ] {
+            for src_x in [false, true] {
+                let code = 0x04 | alu | if src_x { 0x08 } else { 0 };
+                let k = if src_x { 77 } else { 3 };
+                let prog = [op(0x00, 100), op(0x01, 3), op(code, k), op(0x16, 0)];
+                assert_eq!(exec(&prog), Ok(want), "alu {alu:#x} x={src_x}");
+            }
+        }
+        let run = |code: u16, a: u32, k: u32| exec(&[op(0x00, a), op(code, k), op(0x16, 0)]);
+        assert_eq!(run(0x04, u32::MAX, 2), Ok(1), "add wraps");
+        assert_eq!(run(0x14, 0, 1), Ok(u32::MAX), "sub wraps");
+        assert_eq!(run(0x64, 1, 32), Ok(0), "shift by >= 32 is 0");
+        assert_eq!(run(0x74, u32::MAX, 32), Ok(0), "shift by >= 32 is 0");
+        assert!(run(0x34, 1, 0).is_err(), "div by 0");
+        assert!(run(0x94, 1, 0).is_err(), "mod by 0");
+        assert!(run(0xb4, 1, 1).is_err(), "no such alu op");
+    }
+
+    #[test]
+    fn scratch_memory_index_register_and_len() {
+        // A = 7; M[3] = A; X = 9; M[15] = X; A = M[15]; X = M[3]; A += X.
+        let prog = [
+            op(0x00, 7),
+            op(0x02, 3),
+            op(0x01, 9),
+            op(0x03, 15),
+            op(0x60, 15),
+            op(0x61, 3),
+            op(0x0c, 0),
+            op(0x16, 0),
+        ];
+        assert_eq!(exec(&prog), Ok(16));
+        // tax / txa
+        assert_eq!(
+            exec(&[
+                op(0x00, 5),
+                op(0x07, 0),
+                op(0x00, 1),
+                op(0x87, 0),
+                op(0x16, 0)
+            ]),
+            Ok(5)
+        );
+        assert_eq!(exec(&[op(0x80, 0), op(0x16, 0)]), Ok(64), "ld len");
+        assert_eq!(
+            exec(&[op(0x81, 0), op(0x87, 0), op(0x16, 0)]),
+            Ok(64),
+            "ldx len"
+        );
+        for code in [0x02, 0x03, 0x60, 0x61] {
+            assert!(
+                exec(&[op(code, 16), op(0x16, 0)]).is_err(),
+                "M[16] {code:#x}"
+            );
+        }
+        assert!(exec(&[op(0xb1, 0), op(0x16, 0)]).is_err(), "ldx msh");
+        assert!(
+            exec(&[op(0xa0, 0), op(0x16, 0)]).is_err(),
+            "unknown ld mode"
+        );
+    }
+
+    #[test]
+    fn jumps_and_returns() {
+        // A = a; if A <op> 5 (k or X) return 1 else return 2.
+        let branch = |code: u16, a: u32| {
+            let k = if code & 0x08 != 0 { 99 } else { 5 };
+            exec(&[
+                op(0x00, a),
+                op(0x01, 5),
+                Insn {
+                    code,
+                    jt: 1,
+                    jf: 0,
+                    k,
+                },
+                op(0x06, 2),
+                op(0x06, 1),
+            ])
+        };
+        for (jmp, a, taken) in [
+            (0x10, 5, true),
+            (0x10, 6, false),
+            (0x20, 5, false),
+            (0x20, 6, true),
+            (0x30, 5, true),
+            (0x30, 4, false),
+            (0x40, 4, true),
+            (0x40, 2, false),
+        ] {
+            for x in [0, 0x08] {
+                let want = if taken { 1 } else { 2 };
+                assert_eq!(
+                    branch(0x05 | jmp | x, a),
+                    Ok(want),
+                    "jmp {jmp:#x}{x:#x} a={a}"
+                );
+            }
+        }
+        assert!(branch(0x55, 1).is_err(), "no such jump");
+        assert_eq!(exec(&[Insn::ja(1), op(0x06, 1), op(0x06, 2)]), Ok(2));
+        assert!(exec(&[Insn::ja(u32::MAX), op(0x06, 1)]).is_err());
+        assert!(exec(&[Insn::ja(5), op(0x06, 1)]).is_err());
+        assert_eq!(exec(&[op(0x00, 9), op(0x16, 7)]), Ok(9), "ret a");
+        assert_eq!(exec(&[op(0x00, 9), op(0x06, 7)]), Ok(7), "ret k");
+        assert!(exec(&[op(0x0e, 0)]).is_err(), "ret x");
+        let e = exec(&[op(0x00, 1)]).expect_err("no ret");
+        assert_eq!(
+            e.to_string(),
+            "BPF evaluation: fell off the end of the program"
+        );
+        let e = exec(&[op(0x00, 1), op(0x34, 0)]).expect_err("div 0");
+        assert_eq!(e.to_string(), "BPF evaluation: instruction 1: div by 0");
+    }
+
+    #[test]
+    fn instructions_have_the_kernel_layout() {
+        let i = Insn {
+            code: 0x1234,
+            jt: 5,
+            jf: 6,
+            k: 0x789a_bcde,
+        };
+        let mut want = Vec::new();
+        want.extend_from_slice(&0x1234u16.to_ne_bytes());
+        want.extend_from_slice(&[5, 6]);
+        want.extend_from_slice(&0x789a_bcdeu32.to_ne_bytes());
+        assert_eq!(i.to_bytes().to_vec(), want);
+        assert_eq!(encode(&[i, i]).len(), 16);
+        // A trailing partial instruction is dropped.
+        let mut bytes = encode(&[i]);
+        bytes.push(0);
+        assert_eq!(decode(&bytes), vec![i]);
+        assert_eq!(
+            Insn::load(4),
+            Insn {
+                code: 0x20,
+                jt: 0,
+                jf: 0,
+                k: 4
+            }
+        );
+        assert_eq!(
+            Insn::jeq(1, 2, 3),
+            Insn {
+                code: 0x15,
+                jt: 2,
+                jf: 3,
+                k: 1
+            }
+        );
+        assert_eq!(
+            Insn::jgt(1, 2, 3),
+            Insn {
+                code: 0x25,
+                jt: 2,
+                jf: 3,
+                k: 1
+            }
+        );
+        assert_eq!(
+            Insn::jset(1, 2, 3),
+            Insn {
+                code: 0x45,
+                jt: 2,
+                jf: 3,
+                k: 1
+            }
+        );
+        assert_eq!(
+            Insn::ja(9),
+            Insn {
+                code: 0x05,
+                jt: 0,
+                jf: 0,
+                k: 9
+            }
+        );
+        assert_eq!(
+            Insn::ret(9),
+            Insn {
+                code: 0x06,
+                jt: 0,
+                jf: 0,
+                k: 9
+            }
+        );
+    }
+
+    #[test]
+    fn stub_skips_sections_without_a_maximum() {
+        let sections = [
+            StubSection {
+                audit_arch: AUDIT_ARCH_ARM,
+                max: None,
+                max_x32: None,
+                multiplex_zero: false,
+            },
+            StubSection {
+                audit_arch: AUDIT_ARCH_AARCH64,
+                max: Some(300),
+                max_x32: None,
+                multiplex_zero: false,
+            },
+            StubSection {
+                audit_arch: AUDIT_ARCH_I386,
+                max: Some(200),
+                max_x32: None,
+                multiplex_zero: false,
+            },
+        ];
+        assert_eq!(run(&sections, AUDIT_ARCH_AARCH64, 300), FILTER);
+        assert_eq!(run(&sections, AUDIT_ARCH_AARCH64, 301), ENOSYS);
+        assert_eq!(run(&sections, AUDIT_ARCH_I386, 200), FILTER);
+        assert_eq!(run(&sections, AUDIT_ARCH_I386, 201), ENOSYS);
+        assert_eq!(run(&sections, AUDIT_ARCH_ARM, 9999), FILTER);
+        // Without multiplex_zero, syscall 0 is the filter's.
+        assert_eq!(run(&sections, AUDIT_ARCH_I386, 0), FILTER);
+        // ld arch; 2 × jeq; ja; 2 × (ld nr; jgt; ret; ja).
+        assert_eq!(enosys_stub(&sections, ENOSYS).len(), 1 + 2 + 1 + 2 * 4);
+    }
 }
