@@ -252,6 +252,8 @@ fn capability_masks() {
         (1 << 5) | (1 << 21)
     );
     assert_eq!(caps::mask(&names(&["CAP_CHECKPOINT_RESTORE"])), 1 << 40);
+    // A capability named twice is still in the mask.
+    assert_eq!(caps::mask(&names(&["CAP_KILL", "kill"])), 1 << 5);
     assert_eq!(caps::number("cap_chown"), Some(0));
     assert_eq!(caps::number("chown"), Some(0));
     assert_eq!(caps::number("CAPCHOWN"), None);
