@@ -607,3 +607,15 @@ fn exec_process_parses_and_names_bad_fields() {
         .unwrap_or_default();
     assert!(e.starts_with("config.json: exec.args: "), "{e}");
 }
+
+#[test]
+fn notify_is_seen_in_the_default_and_in_rules() {
+    use crate::seccomp::{Action, LinuxSeccomp, Syscall};
+    assert!(!LinuxSeccomp::new(Action::Errno).uses_notify());
+    assert!(LinuxSeccomp::new(Action::Notify).uses_notify());
+    let mut p = LinuxSeccomp::new(Action::Allow);
+    p.syscalls.push(Syscall::new(["getpid"], Action::Errno));
+    assert!(!p.uses_notify());
+    p.syscalls.push(Syscall::new(["mkdir"], Action::Notify));
+    assert!(p.uses_notify());
+}
