@@ -619,3 +619,18 @@ fn notify_is_seen_in_the_default_and_in_rules() {
     p.syscalls.push(Syscall::new(["mkdir"], Action::Notify));
     assert!(p.uses_notify());
 }
+
+#[test]
+fn value_two_is_written_only_when_set() {
+    use crate::seccomp::{Arg, Operator};
+    let plain = serde_json::to_value(Arg::new(1, Operator::Eq, 5)).expect("serializes");
+    assert_eq!(
+        plain,
+        serde_json::json!({"index": 1, "value": 5, "op": "SCMP_CMP_EQ"})
+    );
+    let masked = serde_json::to_value(Arg::masked_eq(0, 0xff, 3)).expect("serializes");
+    assert_eq!(
+        masked,
+        serde_json::json!({"index": 0, "value": 255, "valueTwo": 3, "op": "SCMP_CMP_MASKED_EQ"})
+    );
+}
