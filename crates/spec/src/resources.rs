@@ -817,6 +817,9 @@ mod tests {
             "memory",
             "memory.",
             "",
+            "memory.max/../../cgroup.procs",
+            "pids.max\0",
+            "io.max/.",
         ] {
             let mut r = LinuxResources::default();
             r.unified.insert(k.to_string(), "1".into());
