@@ -82,8 +82,10 @@ pub use profile::default_profile;
 
 const EPERM: u32 = libc::EPERM as u32;
 const ENOSYS: u32 = libc::ENOSYS as u32;
-/// Largest errno a filter can return (the kernel clamps to MAX_ERRNO).
-const MAX_ERRNO: u32 = 4095;
+/// Largest errno a filter can return: the kernel takes up to 4095
+/// (MAX_ERRNO), but libseccomp 2.5 refuses ERRNO(4095) with an EINVAL
+/// that names nothing — refused here first, with the field and the range.
+const MAX_ERRNO: u32 = 4094;
 const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
 
 /// Why a profile could not be compiled; each names what failed and the fix.
@@ -95,7 +97,7 @@ pub enum Error {
          defaultAction and SCMP_ACT_NOTIFY on named syscalls"
     )]
     NotifyDefault,
-    #[error("seccomp: {rule}: errnoRet {errno} is out of range; use an errno from 0 to 4095")]
+    #[error("seccomp: {rule}: errnoRet {errno} is out of range; use an errno from 0 to 4094")]
     ErrnoRange { rule: String, errno: u32 },
     #[error(
         "seccomp: {rule}: errnoRet is set but {action} returns no errno; remove errnoRet or use \

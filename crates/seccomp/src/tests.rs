@@ -209,6 +209,10 @@ fn invalid_profiles_are_refused_with_the_reason() {
             "errnoRet 5000 is out of range",
         ),
         (
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4095}"#,
+            "errnoRet 4095 is out of range; use an errno from 0 to 4094",
+        ),
+        (
             r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}"#,
             "SCMP_ACT_ALLOW returns no errno",
         ),
@@ -909,8 +913,7 @@ fn errno_and_arg_index_bounds() {
         errno(libc::EPERM)
     );
     assert_eq!(decide(&f, a, "read", [9, 0, 0, 0, 0, 0]), ALLOW);
-    // 4094, not 4095: libseccomp 2.5 refuses ERRNO(4095) (EINVAL) although
-    // ward's range check and message allow it (reported, not changed here).
+    // 4094 is the largest: libseccomp 2.5 refuses ERRNO(4095) (MAX_ERRNO).
     let f = compile_json(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":4094}"#);
     assert_eq!(decide(&f, a, "getpid", [0; 6]), errno(4094));
 }
