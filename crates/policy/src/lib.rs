@@ -9,6 +9,9 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod checks;
+mod context;
+mod mount_checks;
 pub mod mounts;
 pub mod policy;
 pub mod rules;
