@@ -647,3 +647,166 @@ fn a_policy_file_sets_modes_and_names_itself() {
     assert_eq!(e.line, Some(3), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every (rule, detail) that `v` trips, in report order.
+fn hits(v: serde_json::Value, ctx: &Context) -> Vec<(&'static str, String)> {
+    crate::check(&spec(v), ctx, None)
+        .into_iter()
+        .map(|h| (h.rule, h.detail))
+        .collect()
+}
+
+#[test]
+fn each_host_namespace_is_its_own_rule() {
+    let ns_rules = |v, ctx: &Context| -> Vec<(&'static str, String)> {
+        hits(v, ctx)
+            .into_iter()
+            .filter(|(r, _)| r.starts_with("namespace.host-"))
+            .collect()
+    };
+    let mut v = runc();
+    v["linux"]["namespaces"] = json!([{"type": "mount"}]);
+    let want = [
+        ("namespace.host-pid", "pid"),
+        ("namespace.host-net", "network"),
+        ("namespace.host-ipc", "ipc"),
+        ("namespace.host-uts", "uts"),
+        ("namespace.host-user", "user"),
+        ("namespace.host-cgroup", "cgroup"),
+    ];
+    let missing: Vec<_> = want
+        .iter()
+        .map(|(r, ns)| (*r, format!("linux.namespaces has no \"{ns}\" entry")))
+        .collect();
+    assert_eq!(ns_rules(v, &Context::default()), missing);
+
+    // Joining a namespace path counts when the runtime found it the host's.
+    let mut v = runc();
+    v["linux"]["namespaces"] = json!(want
+        .iter()
+        .map(|(_, ns)| json!({"type": ns, "path": format!("/proc/1/ns/{ns}")}))
+        .collect::<Vec<_>>());
+    assert_eq!(ns_rules(v.clone(), &Context::default()), []);
+    let mut ctx = Context::default();
+    ctx.host_ns_paths.insert("/proc/1/ns/network".into());
+    ctx.host_ns_paths.insert("/proc/1/ns/uts".into());
+    assert_eq!(
+        ns_rules(v, &ctx),
+        [
+            (
+                "namespace.host-net",
+                "linux.namespaces: network joins /proc/1/ns/network, the host's namespace".into()
+            ),
+            (
+                "namespace.host-uts",
+                "linux.namespaces: uts joins /proc/1/ns/uts, the host's namespace".into()
+            ),
+        ]
+    );
+}
+
+/// Hits come in config order (root.path, each mount: its source, the
+/// sockets it exposes, its options; hooks; rootfsPropagation; device
+/// rules), not table order: `device.host` for a bind comes before that
+/// bind's `mount.runtime-socket`.
+#[test]
+fn hits_are_reported_in_config_order() {
+    let mut v = runc();
+    v["mounts"] = json!([
+        {"destination": "/a", "type": "bind", "source": "/tmp/docker.sock", "options": ["rbind", "rshared"]},
+        {"destination": "/b", "type": "bind", "source": "/etc", "options": ["rbind"]},
+    ]);
+    v["linux"]["rootfsPropagation"] = json!("rshared");
+    v["linux"]["resources"]["devices"] =
+        json!([{"allow": true, "type": "c", "major": 10, "minor": 232, "access": "rw"}]);
+    v["hooks"] = json!({"prestart": [{"path": "/bin/sh"}]});
+    let mut ctx = Context {
+        rootfs: Some(crate::Source::Unresolved("gone".into())),
+        ..Context::default()
+    };
+    ctx.sources.insert(
+        0,
+        crate::Source::Host {
+            names: vec!["/tmp/docker.sock".into()],
+            kind: crate::ObjectKind::CharDevice {
+                major: 10,
+                minor: 232,
+            },
+            inside_rootfs: false,
+        },
+    );
+    let got: Vec<_> = hits(v, &ctx)
+        .into_iter()
+        .filter(|(r, _)| {
+            r.starts_with("mount.") || r.starts_with("device.") || r.starts_with("hooks.")
+        })
+        .collect();
+    let s = |r: &'static str, d: &str| (r, d.to_string());
+    assert_eq!(
+        got,
+        [
+            s(
+                "mount.sensitive-host-path",
+                "root.path cannot be judged: gone"
+            ),
+            s(
+                "device.host",
+                "mounts[0]: bind of /tmp/docker.sock onto /a: the device node 10:232"
+            ),
+            s(
+                "mount.runtime-socket",
+                "mounts[0]: bind of /tmp/docker.sock onto /a exposes /tmp/docker.sock"
+            ),
+            s(
+                "mount.propagation-shared",
+                "mounts[0] (/a): shared propagation"
+            ),
+            s(
+                "mount.sensitive-host-path",
+                "mounts[1]: bind of /etc onto /b exposes /etc, the host's own"
+            ),
+            s("hooks.host-command", "hooks.prestart: /bin/sh"),
+            s(
+                "mount.propagation-shared",
+                "linux.rootfsPropagation is shared"
+            ),
+            s("device.host", "linux.resources.devices[0] allows rw 10:232"),
+        ]
+    );
+}
+
+#[test]
+fn cgroup_root_is_the_root_cgroup_however_spelled() {
+    let root = |p: &str| {
+        let mut v = runc();
+        v["linux"]["cgroupsPath"] = json!(p);
+        hits(v, &Context::default())
+            .into_iter()
+            .filter(|(r, _)| *r == "cgroup.root")
+            .map(|(_, d)| d)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(root("/"), ["linux.cgroupsPath is \"/\""]);
+    assert_eq!(root("/a/.."), ["linux.cgroupsPath is \"/a/..\""]);
+    assert_eq!(root("/ward/c1"), Vec::<String>::new());
+    // systemd's slice:prefix:name form is never the root.
+    assert_eq!(root("system.slice:ward:/"), Vec::<String>::new());
+}
+
+#[test]
+fn device_major_zero_is_one_device_not_every_device() {
+    let mut v = runc();
+    v["linux"]["resources"]["devices"] =
+        json!([{"allow": true, "type": "c", "major": 0, "minor": 5, "access": "rw"}]);
+    let got: Vec<_> = hits(v, &Context::default())
+        .into_iter()
+        .filter(|(r, _)| r.starts_with("device."))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "device.host",
+            "linux.resources.devices[0] allows rw 0:5".to_string()
+        )]
+    );
+}
