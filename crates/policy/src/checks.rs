@@ -363,8 +363,8 @@ fn resources(spec: &Spec) -> Option<&LinuxResources> {
 }
 
 /// The device cgroup rules that allow reading or writing, with their
-/// index and whether they cover every device.
-fn rw_device_rules(spec: &Spec) -> Vec<(usize, &LinuxDeviceCgroup, bool)> {
+/// index and their major (None: every device).
+fn rw_device_rules(spec: &Spec) -> Vec<(usize, &LinuxDeviceCgroup, Option<i64>)> {
     let rw = |a: &Option<String>| {
         a.as_deref()
             .is_none_or(|a| a.contains('r') || a.contains('w'))
@@ -377,12 +377,8 @@ fn rw_device_rules(spec: &Spec) -> Vec<(usize, &LinuxDeviceCgroup, bool)> {
         .enumerate()
         .filter(|(_, d)| d.allow && rw(&d.access))
         .map(|(i, d)| {
-            let any_major = d.major.is_none_or(|m| m < 0);
-            (
-                i,
-                d,
-                matches!(d.kind, None | Some(DeviceType::All)) || any_major,
-            )
+            let every_kind = matches!(d.kind, None | Some(DeviceType::All));
+            (i, d, d.major.filter(|m| *m >= 0 && !every_kind))
         })
         .collect()
 }
@@ -390,7 +386,7 @@ fn rw_device_rules(spec: &Spec) -> Vec<(usize, &LinuxDeviceCgroup, bool)> {
 pub(crate) fn device_all(spec: &Spec, _: &Context) -> Vec<Trip> {
     rw_device_rules(spec)
         .into_iter()
-        .filter(|(_, _, all)| *all)
+        .filter(|(_, _, major)| major.is_none())
         .map(|(i, d, _)| {
             Trip::at(
                 Place::DeviceRule(i),
@@ -412,20 +408,19 @@ pub(crate) fn device_all(spec: &Spec, _: &Context) -> Vec<Trip> {
 /// device that is not standard, and binds of device nodes.
 pub(crate) fn device_host(spec: &Spec, ctx: &Context) -> Vec<Trip> {
     let mut out = crate::mount_checks::device_binds(spec, ctx);
-    for (i, d, _) in rw_device_rules(spec).into_iter().filter(|r| !r.2) {
-        let any_minor = d.minor.is_none_or(|m| m < 0);
-        if standard_device(
-            d.major.unwrap_or(-1),
-            (!any_minor).then_some(d.minor.unwrap_or(0)),
-        ) {
+    for (i, d, major) in rw_device_rules(spec) {
+        let Some(major) = major else {
+            continue;
+        };
+        let minor = d.minor.filter(|m| *m >= 0);
+        if standard_device(major, minor) {
             continue;
         }
         out.push(Trip::at(
             Place::DeviceRule(i),
             format!(
-                "linux.resources.devices[{i}] allows {} {}:{}",
+                "linux.resources.devices[{i}] allows {} {major}:{}",
                 d.access.as_deref().unwrap_or("rwm"),
-                d.major.unwrap_or(-1),
                 d.minor.map_or("*".to_string(), |m| m.to_string())
             ),
         ));

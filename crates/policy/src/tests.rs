@@ -810,3 +810,38 @@ fn device_major_zero_is_one_device_not_every_device() {
         )]
     );
 }
+
+#[test]
+fn host_devices_and_namespaced_sysctls() {
+    let only = |v, prefix: &str| -> Vec<(&'static str, String)> {
+        hits(v, &Context::default())
+            .into_iter()
+            .filter(|(r, _)| r.starts_with(prefix))
+            .collect()
+    };
+    let mut v = runc();
+    v["linux"]["devices"] = json!([
+        {"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232},
+        {"path": "/dev/null", "type": "c", "major": 1, "minor": 3},
+    ]);
+    assert_eq!(
+        only(v, "device."),
+        [(
+            "device.host",
+            "linux.devices[0]: /dev/kvm (c 10:232)".to_string()
+        )]
+    );
+
+    // runc's template has network and ipc namespaces of its own.
+    let mut v = runc();
+    v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmax": "1"});
+    assert_eq!(only(v.clone(), "sysctl."), []);
+    v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "ipc"}]);
+    assert_eq!(
+        only(v, "sysctl."),
+        [(
+            "sysctl.unsafe",
+            "linux.sysctl \"net.ipv4.ip_forward\" needs a new network namespace, the container has the host's".to_string()
+        )]
+    );
+}
