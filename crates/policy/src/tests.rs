@@ -845,3 +845,20 @@ fn host_devices_and_namespaced_sysctls() {
         )]
     );
 }
+
+#[test]
+fn a_dropped_masked_path_is_named() {
+    let mut v = runc();
+    v["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/sched_debug", "/sys/firmware"]);
+    let got: Vec<_> = hits(v, &Context::default())
+        .into_iter()
+        .filter(|(r, _)| *r == "paths.unmasked")
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "paths.unmasked",
+            "not masked or read-only: /proc/keys, /proc/timer_list".to_string()
+        )]
+    );
+}
