@@ -21,7 +21,8 @@ pub struct Finding {
     pub fix: &'static str,
 }
 
-/// Every finding for `spec`, most severe first (table order within a severity).
+/// Every finding for `spec`, most severe first (in the order of
+/// [`check`] within a severity: by place in the config, then table order).
 pub fn findings(spec: &Spec, ctx: &Context) -> Vec<Finding> {
     let mut out: Vec<Finding> = check(spec, ctx, None)
         .into_iter()

@@ -272,6 +272,7 @@ pub(crate) fn seccomp_unconfined_sys_admin(spec: &Spec, ctx: &Context) -> Vec<Tr
     ))
 }
 
+/// `seccomp.missing` (the name `seccomp_missing` is the test it makes).
 pub(crate) fn seccomp_unset(spec: &Spec, _: &Context) -> Vec<Trip> {
     if !seccomp_missing(spec) {
         return Vec::new();
