@@ -862,3 +862,20 @@ fn a_dropped_masked_path_is_named() {
         )]
     );
 }
+
+#[test]
+fn zero_memory_and_pids_limits_are_no_limits() {
+    let limits = |memory: i64, pids: i64| -> Vec<&'static str> {
+        let mut v = runc();
+        v["linux"]["resources"]["memory"] = json!({"limit": memory});
+        v["linux"]["resources"]["pids"] = json!({"limit": pids});
+        hits(v, &Context::default())
+            .into_iter()
+            .map(|(r, _)| r)
+            .filter(|r| r.starts_with("limits.") && *r != "limits.cpu")
+            .collect()
+    };
+    assert_eq!(limits(0, 0), ["limits.memory", "limits.pids"]);
+    assert_eq!(limits(-1, -1), ["limits.memory", "limits.pids"]);
+    assert_eq!(limits(1 << 20, 100), Vec::<&str>::new());
+}
