@@ -340,6 +340,16 @@ mod tests {
         ] {
             assert_eq!(f(p, false), None, "{p}");
         }
+        assert_eq!(f("/", true).as_deref(), Some("/, the host's own"));
+        assert_eq!(f("/etc", true).as_deref(), Some("/etc, the host's own"));
+        assert_eq!(
+            f("/var", true).as_deref(),
+            Some("/var, which holds /var/spool/cron")
+        );
+        assert_eq!(
+            f("/etc/cron.d", true).as_deref(),
+            Some("/etc/cron.d, which lies below /etc")
+        );
         assert_eq!(f("/etc/localtime", true), None);
         assert!(f("/etc/localtime", false).is_some());
         assert!(f("/etc/passwd", false).is_some());
@@ -356,6 +366,15 @@ mod tests {
             None
         );
         assert!(dev(ObjectKind::CharDevice { major: 1, minor: 1 }).is_some());
+        // Only 1:1, 1:2 and 1:4 (mem, kmem, port) are memory devices.
+        assert_eq!(dev(ObjectKind::CharDevice { major: 1, minor: 3 }), None);
+        assert_eq!(
+            dev(ObjectKind::CharDevice {
+                major: 10,
+                minor: 2
+            }),
+            None
+        );
         assert!(dev(ObjectKind::BlockDevice {
             major: 253,
             minor: 0

@@ -879,3 +879,110 @@ fn zero_memory_and_pids_limits_are_no_limits() {
     assert_eq!(limits(-1, -1), ["limits.memory", "limits.pids"]);
     assert_eq!(limits(1 << 20, 100), Vec::<&str>::new());
 }
+
+/// The mount rules' hits for `mounts` (and `ctx`).
+fn mount_hits(mounts: serde_json::Value, ctx: &Context) -> Vec<(&'static str, String)> {
+    let mut v = runc();
+    v["mounts"] = mounts;
+    hits(v, ctx)
+        .into_iter()
+        .filter(|(r, _)| r.starts_with("mount.") || r.starts_with("device."))
+        .collect()
+}
+
+#[test]
+fn what_counts_as_a_bind_and_as_read_only() {
+    let none = Vec::<(&str, String)>::new();
+    let ctx = Context::default();
+    // A bind by option alone; not a tmpfs named like a host path.
+    assert_eq!(
+        mount_hits(
+            json!([{"destination": "/b", "source": "/etc", "options": ["bind"]}]),
+            &ctx
+        ),
+        [(
+            "mount.sensitive-host-path",
+            "mounts[0]: bind of /etc onto /b exposes /etc, the host's own".to_string()
+        )]
+    );
+    assert_eq!(
+        mount_hits(
+            json!([{"destination": "/t", "type": "tmpfs", "source": "/etc"}]),
+            &ctx
+        ),
+        none
+    );
+    // A relative source is the runtime's to resolve (bundle-relative).
+    assert_eq!(
+        mount_hits(
+            json!([{"destination": "/r", "type": "bind", "source": "etc"}]),
+            &ctx
+        ),
+        none
+    );
+    // The last of ro/rw decides whether a read-only-safe file is safe.
+    let localtime = |opts: serde_json::Value| {
+        mount_hits(
+            json!([{"destination": "/l", "type": "bind", "source": "/etc/localtime", "options": opts}]),
+            &Context::default(),
+        )
+        .len()
+    };
+    assert_eq!(localtime(json!(["rbind", "ro"])), 0);
+    assert_eq!(localtime(json!(["rbind", "rw", "ro"])), 0);
+    assert_eq!(localtime(json!(["rbind", "ro", "rw"])), 1);
+    assert_eq!(localtime(json!(["rbind"])), 1);
+    // A standard device node bound from the host is fine.
+    let mut ctx = Context::default();
+    ctx.sources.insert(
+        0,
+        crate::Source::Host {
+            names: vec!["/dev/null".into()],
+            kind: crate::ObjectKind::CharDevice { major: 1, minor: 3 },
+            inside_rootfs: false,
+        },
+    );
+    assert_eq!(
+        mount_hits(
+            json!([{"destination": "/n", "type": "bind", "source": "/dev/null"}]),
+            &ctx
+        ),
+        none
+    );
+    // Shared propagation counts for any mount, not only binds.
+    assert_eq!(
+        mount_hits(
+            json!([{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["rshared"]}]),
+            &Context::default()
+        ),
+        [(
+            "mount.propagation-shared",
+            "mounts[0] (/t): shared propagation".to_string()
+        )]
+    );
+}
+
+#[test]
+fn root_path_below_a_system_directory_unless_allowed() {
+    let rootfs = |allow: &[&str]| {
+        let ctx = Context {
+            rootfs: Some(crate::Source::Host {
+                names: vec!["/etc/x".into()],
+                kind: crate::ObjectKind::Dir,
+                inside_rootfs: false,
+            }),
+            allow_paths: allow.iter().map(|a| a.to_string()).collect(),
+            ..Context::default()
+        };
+        mount_hits(json!([]), &ctx)
+    };
+    assert_eq!(
+        rootfs(&[]),
+        [(
+            "mount.sensitive-host-path",
+            "root.path is /etc/x, which lies below /etc: the container's / would be the host's"
+                .to_string()
+        )]
+    );
+    assert_eq!(rootfs(&["/etc"]), Vec::<(&str, String)>::new());
+}
