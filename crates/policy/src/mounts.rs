@@ -366,6 +366,10 @@ mod tests {
             None
         );
         assert!(dev(ObjectKind::CharDevice { major: 1, minor: 1 }).is_some());
+        assert_eq!(
+            dev(ObjectKind::BlockDevice { major: 8, minor: 0 }).as_deref(),
+            Some("/dev/x, a block device (the host's disk)")
+        );
         // Only 1:1, 1:2 and 1:4 (mem, kmem, port) are memory devices.
         assert_eq!(dev(ObjectKind::CharDevice { major: 1, minor: 3 }), None);
         assert_eq!(
