@@ -405,6 +405,11 @@ mod tests {
         ] {
             assert!(f(p).is_some(), "{p}");
         }
+        assert_eq!(f("/etc").as_deref(), Some("/etc, the host's own"));
+        assert_eq!(
+            f("/var").as_deref(),
+            Some("/var, which holds /var/spool/cron")
+        );
         for p in [
             "/var/lib/docker/overlay2/abc/merged",
             "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs",
