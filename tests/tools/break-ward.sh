@@ -110,11 +110,13 @@ breakage host-namespace-fails-open crates/gate/src/context.rs \
     .collect();
     refs.contains(&joined)' \
     'ward-tests:policy host_namespace_by_another_path_is_the_hosts'
-breakage hooks-not-judged crates/policy/src/rules.rs \
-    '    if want("hooks.host-command") {
-        check_hooks(spec, ctx, &mut out);
-    }' \
-    '' \
+breakage hooks-not-judged crates/policy/src/checks.rs \
+    '        if !allowed {
+            out.push(Trip::at(
+                Place::Hooks,' \
+    '        if false && !allowed {
+            out.push(Trip::at(
+                Place::Hooks,' \
     'ward-tests:policy hooks_are_judged_and_recorded'
 
 if [ "${1:-}" = --list ]; then
