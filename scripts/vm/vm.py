@@ -172,6 +172,12 @@ def _selects(sel, pkg, target, label):
     return sel in (pkg, target, label) or sel.replace("_", "-") == pkg
 
 
+# Packages whose tests do not depend on the kernel (pure logic, generated
+# docs, the architecture check, which needs cargo): run on the host only,
+# so the guests carry what needs their kernel.
+HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli"}
+
+
 def cmd_plan(a):
     meta = json.load(open(a.metadata))
     pkgs = {p["id"]: p for p in meta["packages"]}
@@ -187,7 +193,7 @@ def cmd_plan(a):
         if not m.get("profile", {}).get("test"):
             continue
         p = pkgs.get(m["package_id"])
-        if p is None:
+        if p is None or p["name"] in HOST_ONLY:
             continue
         exe = m["executable"]
         if exe in seen:
