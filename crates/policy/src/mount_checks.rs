@@ -234,14 +234,14 @@ pub(crate) fn mount_runtime_socket(spec: &Spec, ctx: &Context) -> Vec<Trip> {
     out
 }
 
-/// Shared propagation of a mount or of the rootfs. Binds that the other
-/// mount rules do not judge (an allowed path, a source inside the rootfs,
-/// a relative one) are not judged here either.
-pub(crate) fn mount_propagation_shared(spec: &Spec, ctx: &Context) -> Vec<Trip> {
+/// Shared propagation of a mount or of the rootfs — of every bind too,
+/// also one whose path the policy allows or whose source lies in the
+/// rootfs: the allow list lets a path be seen, not let the container's
+/// mounts reach the host's mount namespace through the bind's peer group.
+pub(crate) fn mount_propagation_shared(spec: &Spec, _ctx: &Context) -> Vec<Trip> {
     let mut out = Vec::new();
     for (i, m) in spec.mounts.iter().enumerate() {
-        let judged = !is_bind(m) || bind(ctx, i, m).is_some_and(|b| b.judged.is_some());
-        if judged && m.options.iter().any(|o| o == "shared" || o == "rshared") {
+        if m.options.iter().any(|o| o == "shared" || o == "rshared") {
             out.push(Trip::at(
                 Place::Mount(i, MountPart::Options),
                 format!("mounts[{i}] ({}): shared propagation", m.destination),

@@ -589,6 +589,25 @@ fn shared_propagation_is_named() {
 }
 
 #[test]
+fn shared_propagation_is_named_for_allowed_and_in_rootfs_binds_too() {
+    for source in ["/srv/data", "rootfs/data", "data"] {
+        let mut v = runc();
+        v["mounts"]
+            .as_array_mut()
+            .expect("mounts")
+            .push(json!({"destination": "/data", "type": "bind", "source": source, "options": ["rbind", "rshared"]}));
+        let ctx = Context {
+            allow_paths: vec!["/srv/data".into()],
+            ..Context::default()
+        };
+        assert!(
+            tripped(v, &ctx).contains(&"mount.propagation-shared"),
+            "{source}"
+        );
+    }
+}
+
+#[test]
 fn a_policy_file_sets_modes_and_names_itself() {
     let dir = std::env::temp_dir().join(format!("ward-policy-unit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");
