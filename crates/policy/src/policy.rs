@@ -240,7 +240,12 @@ impl Policy {
         let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
             path: path.to_path_buf(),
             line: None,
-            problem: format!("cannot read it: {e}"),
+            problem: if e.kind() == std::io::ErrorKind::NotFound {
+                // A new user's first `docker run --runtime ward` meets this.
+                format!("cannot read it: {e} (create it: an empty file means the built-in defaults, docs/policy.md)")
+            } else {
+                format!("cannot read it: {e}")
+            },
         })?;
         Policy::parse(&text, path)
     }

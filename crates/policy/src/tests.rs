@@ -622,6 +622,13 @@ fn a_policy_file_sets_modes_and_names_itself() {
     let e = Policy::parse("# ward\n[mounts]\nsensitive = [\"srv/x\"]\n", &file)
         .expect_err("relative path");
     assert_eq!(e.line, Some(3), "{e}");
+    // A missing file says how to make one.
+    let e = Policy::load(&dir.join("missing.toml")).expect_err("missing");
+    assert!(
+        e.to_string()
+            .contains("create it: an empty file means the built-in defaults"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
