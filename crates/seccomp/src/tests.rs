@@ -268,6 +268,7 @@ fn flags_map_to_kernel_flags() {
     // WAIT_KILLABLE_RECV is dropped without a listener.
     assert_eq!(f.flags, 0b111);
     assert!(!f.needs_listener);
+    assert!(!f.into_program().wants_listener());
     let f = compile_json(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_TSYNC","SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
             "syscalls":[{"names":["getpid"],"action":"SCMP_ACT_NOTIFY"}]}"#,
@@ -275,6 +276,8 @@ fn flags_map_to_kernel_flags() {
     // TSYNC | NEW_LISTENER | TSYNC_ESRCH | WAIT_KILLABLE_RECV
     assert_eq!(f.flags, 1 | 8 | 16 | 32);
     assert!(f.needs_listener);
+    // The init loads a Program: it must know a listener comes back.
+    assert!(f.into_program().wants_listener());
 }
 
 #[test]
