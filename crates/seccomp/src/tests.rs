@@ -514,6 +514,48 @@ fn docker_default_compiles_and_decides_like_docker() {
 }
 
 #[test]
+fn each_arch_allows_its_own_extra_syscalls_only() {
+    let allowed = |native: Arch| -> Vec<String> {
+        profile::default_profile_for(native)
+            .syscalls
+            .iter()
+            .filter(|r| r.action == Action::Allow && r.args.is_empty())
+            .flat_map(|r| r.names.clone())
+            .collect()
+    };
+    let extras: [(Arch, &[&str]); 7] = [
+        (Arch::X86_64, &["arch_prctl"]),
+        (
+            Arch::Aarch64,
+            &["arm_fadvise64_64", "breakpoint", "cacheflush", "set_tls"],
+        ),
+        (Arch::Arm, &["arm_sync_file_range", "sync_file_range2"]),
+        (Arch::Ppc64Le, &["sync_file_range2", "swapcontext"]),
+        (Arch::S390X, &["s390_pci_mmio_read", "s390_runtime_instr"]),
+        (Arch::S390, &["s390_pci_mmio_write"]),
+        (Arch::Riscv64, &["riscv_flush_icache"]),
+    ];
+    for (native, names) in extras {
+        let a = allowed(native);
+        for n in names {
+            assert!(a.iter().any(|x| x == n), "{native:?} allows {n}");
+        }
+    }
+    // And not another arch's: no riscv or s390 call on x86_64, no
+    // arch_prctl on riscv64.
+    let x86 = allowed(Arch::X86_64);
+    for n in [
+        "riscv_flush_icache",
+        "s390_runtime_instr",
+        "cacheflush",
+        "swapcontext",
+    ] {
+        assert!(!x86.iter().any(|x| x == n), "x86_64 allows {n}");
+    }
+    assert!(!allowed(Arch::Riscv64).iter().any(|x| x == "arch_prctl"));
+}
+
+#[test]
 fn default_profile_denies_mount_the_new_mount_api_and_clone3() {
     for native in [Arch::X86_64, Arch::Aarch64, Arch::X86, Arch::Arm] {
         let p = profile::default_profile_for(native);
