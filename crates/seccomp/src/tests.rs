@@ -711,6 +711,14 @@ fn kernel_versions_parse_like_docker() {
         K::new(3, 12)
     );
     assert_eq!(K::parse_min("4.8").expect("parses"), K::new(4, 8));
+    // Only "0.0" is refused: a zero on one side is a version.
+    assert_eq!(K::parse_min("0.1").expect("parses"), K::new(0, 1));
+    assert_eq!(K::parse_min("5.0").expect("parses"), K::new(5, 0));
+    // Written back as Docker writes it.
+    assert_eq!(
+        serde_json::to_string(&K::new(4, 8)).expect("serialises"),
+        "\"4.8\""
+    );
     for bad in ["4", "4.8.1", "0.0", "a.b", "300.1"] {
         let e = K::parse_min(bad).expect_err(bad);
         assert!(e.to_string().contains(bad), "{e}");
@@ -764,14 +772,17 @@ fn docker_format_edge_cases() {
             {"names":["b"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_KILL","CAP_SYS_ADMIN"]}},
             {"names":["c"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_KILL","CAP_CHOWN"]}},
             {"names":["d"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"6.2"}},
-            {"names":["e"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"6.1"}}
+            {"names":["e"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"6.1"}},
+            {"names":["f"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"6.1"}},
+            {"names":["g"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"6.2"}}
         ]}"#,
         &t,
     )
     .expect("loads")
     .expect("enabled");
     let names: Vec<&str> = p.syscalls.iter().map(|s| s.names[0].as_str()).collect();
-    assert_eq!(names, ["c", "d"]);
+    // minKernel is "at least": 6.1 includes on 6.1 (and excludes there).
+    assert_eq!(names, ["c", "d", "f"]);
 }
 
 #[test]
