@@ -588,7 +588,10 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
     let locked = stored.locked()?;
     locked.save(&saved)?;
     locked.drop_creating_record();
-    if let Some(pf) = &o.pid_file {
+    // `run` writes it once the program runs (as runc does): written here,
+    // a caller that kills the init as soon as the file appears would race
+    // the start and get a handshake error instead of 128+9.
+    if let (Some(pf), false) = (&o.pid_file, run) {
         write_pid_file(pf, spawned.pid)?;
     }
     if let Some(sock) = &o.pidfd_socket {
@@ -766,14 +769,22 @@ pub fn run(
         .send(&ward_init::handshake::ToChild::Start)?;
     // The init's last steps (hooks, LSM, Landlock, seccomp, execve) may
     // still fail: say so instead of returning its exit code 1 silently.
-    if let Err(e) = made.spawned.wait_exec() {
+    let started = made
+        .spawned
+        .wait_exec()
+        .map_err(crate::Error::from)
+        .and_then(|()| match &o.pid_file {
+            Some(pf) => write_pid_file(pf, made.saved.pid),
+            None => Ok(()),
+        });
+    if let Err(e) = started {
         let store = Store::new(&g.root);
         if let Ok(locked) = store.open(&o.id) {
             let _ = destroy(&store, locked, &made.saved);
         }
         // Our child (destroy killed it if it was still there): reap it.
         let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(made.saved.pid), None);
-        return Err(e.into());
+        return Err(e);
     }
     let st = state_json(
         &o.id,
