@@ -11,7 +11,7 @@
 #
 # Options:
 #   --kernel K        bookworm (default), backports, or all (both, in turn)
-#   --timeout S       hard limit of one qemu run, seconds (default 1500)
+#   --timeout S       hard limit of one qemu run, seconds (default 2400)
 #   --test-timeout S  limit of one test in the guest, seconds (default 600)
 #   --require-run RE  fail unless every planned test matching RE ("LABEL NAME")
 #                     ran and passed (not skipped); repeatable
@@ -33,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 ws=$(cd "$here/../.." && pwd)
 
 kernels=bookworm
-qemu_timeout=1500
+qemu_timeout=2400
 test_timeout=600
 mem=2048
 smp=2
