@@ -534,6 +534,7 @@ mod tests {
         let run = |code: u16, a: u32, k: u32| exec(&[op(0x00, a), op(code, k), op(0x16, 0)]);
         // Overlapping bits tell or from xor.
         assert_eq!(run(0x44, 0b0110, 0b0011), Ok(0b0111), "or");
+        assert_eq!(run(0xa4, 0b0110, 0b0011), Ok(0b0101), "xor");
         assert_eq!(run(0x04, u32::MAX, 2), Ok(1), "add wraps");
         assert_eq!(run(0x14, 0, 1), Ok(u32::MAX), "sub wraps");
         assert_eq!(run(0x64, 1, 32), Ok(0), "shift by >= 32 is 0");
