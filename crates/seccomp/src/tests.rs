@@ -747,6 +747,14 @@ fn docker_format_edge_cases() {
     .expect("loads")
     .expect("enabled");
     assert_eq!(p.syscalls[0].names, ["read"]);
+    // An empty "name" next to "names" is no name, as Docker reads it.
+    let p = docker::load(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"","names":["write"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        &t,
+    )
+    .expect("loads")
+    .expect("enabled");
+    assert_eq!(p.syscalls[0].names, ["write"]);
     for (json, want) in [
         (
             r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","names":["write"],"action":"SCMP_ACT_ALLOW"}]}"#,
