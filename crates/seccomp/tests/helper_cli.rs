@@ -5,21 +5,14 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const HELPER: &str = env!("CARGO_BIN_EXE_ward-seccomp-exec");
+mod common;
+use common::{stderr, stdout, HELPER};
 
 fn helper(args: &[&str]) -> Output {
     Command::new(HELPER)
         .args(args)
         .output()
         .expect("run helper")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
 /// Asserts exit status 2 with `why` and the usage line on stderr.

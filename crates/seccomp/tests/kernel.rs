@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-const HELPER: &str = env!("CARGO_BIN_EXE_ward-seccomp-exec");
+mod common;
+use common::{stderr, stdout, HELPER};
 const BUSYBOX: &str = "/bin/busybox";
 
 fn busybox() -> bool {
@@ -46,14 +47,6 @@ fn helper(profile: &[&str], mode: &[&str]) -> Output {
         .args(mode)
         .output()
         .expect("run helper")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
 /// Probes `name(args)` under the profile; returns "ok N" or "err E".
