@@ -322,12 +322,15 @@ impl Ctx {
         }
     }
 
-    /// The runtime's `--root` has no entries at all.
+    /// The runtime's `--root` entries, but for ward's cache of compiled
+    /// seccomp filters (`seccomp@cache`, which outlives containers by
+    /// design: tests/tests/seccomp_cache.rs).
     pub fn root_entries(&self) -> Vec<String> {
         std::fs::read_dir(&self.root)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name != "seccomp@cache")
                     .collect()
             })
             .unwrap_or_default()

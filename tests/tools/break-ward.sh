@@ -118,6 +118,10 @@ breakage hooks-not-judged crates/policy/src/checks.rs \
             out.push(Trip::at(
                 Place::Hooks,' \
     'ward-tests:policy hooks_are_judged_and_recorded'
+breakage seccomp-cache-trusts-a-changed-entry crates/seccomp/src/cache.rs \
+    '    if hex(&Sha256::digest(body.as_bytes())) != sum {' \
+    '    if false && hex(&Sha256::digest(body.as_bytes())) != sum {' \
+    'ward-tests:seccomp_cache a_cached_filter_still_denies_and_a_changed_entry_is_not_used'
 
 if [ "${1:-}" = --list ]; then
     for i in "${!names[@]}"; do

@@ -141,13 +141,27 @@ fn check_unsupported(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// Compiles `linux.seccomp` in the parent (the child only loads it).
-fn compile_seccomp(debug: bool, spec: &Spec) -> Result<Option<Program>> {
+/// Compiles `linux.seccomp` in the parent (the child only loads it),
+/// through the cache of compiled filters under the state root
+/// (ward_seccomp::cache: the same profile is compiled once per boot).
+fn compile_seccomp(debug: bool, cache_root: Option<&Path>, spec: &Spec) -> Result<Option<Program>> {
     let Some(profile) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
         return Ok(None);
     };
-    let f = ward_seccomp::compile(profile, &ward_seccomp::CompileOptions::default())
-        .map_err(|e| msg(format!("linux.seccomp: {e}")))?;
+    let opts = ward_seccomp::CompileOptions::default();
+    let (f, outcome) = match cache_root {
+        Some(root) => {
+            let dir = root.join(ward_seccomp::cache::DIR_NAME);
+            ward_seccomp::cache::compile_cached(profile, &opts, &dir).map(|(f, o)| (f, Some(o)))
+        }
+        None => ward_seccomp::compile(profile, &opts).map(|f| (f, None)),
+    }
+    .map_err(|e| msg(format!("linux.seccomp: {e}")))?;
+    if debug {
+        if let Some(o) = outcome {
+            crate::log::debug(&format!("linux.seccomp: compiled-filter cache: {o:?}"));
+        }
+    }
     if f.needs_listener && profile.listener_path.as_deref().is_none_or(str::is_empty) {
         return Err(msg("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (the agent's unix socket)"));
     }
@@ -307,6 +321,9 @@ struct Launch<'a> {
     /// linux.seccomp compiled ahead of time, which the caller vouches for;
     /// None: compiled here from the spec.
     seccomp: Option<Program>,
+    /// The state root whose compiled-filter cache the compilation uses
+    /// (None: no cache).
+    seccomp_cache_root: Option<&'a Path>,
     landlock: LandlockFrom,
     /// The caller's `--console-socket`.
     console_socket: Option<&'a Path>,
@@ -362,7 +379,7 @@ fn launch(l: Launch<'_>, keeper: &mut dyn Keeper) -> Result<Launched> {
     let pins = keeper.admit(c)?;
     let seccomp = match l.seccomp {
         Some(program) => Some(program),
-        None => compile_seccomp(l.debug, c.spec)?,
+        None => compile_seccomp(l.debug, l.seccomp_cache_root, c.spec)?,
     };
     let landlock = match l.landlock {
         LandlockFrom::Annotations => landlock_rules(l.debug, c.spec)?,
@@ -561,6 +578,7 @@ fn make(g: &Global, admission: &dyn Admission, o: &CreateOpts, run: bool) -> Res
             },
             debug: g.debug,
             seccomp: None,
+            seccomp_cache_root: Some(&g.root),
             landlock: LandlockFrom::Annotations,
             console_socket: o.console_socket.as_deref(),
             proxy_terminal: run,
@@ -1163,7 +1181,7 @@ pub fn exec(g: &Global, admission: &dyn Admission, o: &ExecOpts) -> Result<i32> 
         spec: &spec_view,
     })?;
     check_unsupported(&spec_view)?;
-    let seccomp = compile_seccomp(g.debug, &s.spec)?;
+    let seccomp = compile_seccomp(g.debug, Some(&g.root), &s.spec)?;
     let landlock = landlock_rules(g.debug, &s.spec)?;
     if p.terminal && o.console_socket.is_none() && o.detach {
         return Err(msg("--tty with --detach needs --console-socket"));
@@ -1294,6 +1312,7 @@ pub fn run_ephemeral(run: EphemeralRun<'_, '_>) -> Result<Ephemeral> {
             },
             debug: false,
             seccomp: run.seccomp,
+            seccomp_cache_root: None,
             landlock: LandlockFrom::Caller(run.landlock),
             console_socket: None,
             proxy_terminal: true,

@@ -64,6 +64,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bpf;
+pub mod cache;
 pub mod docker;
 pub mod profile;
 pub mod sandbox;
