@@ -1147,3 +1147,35 @@ fn profile_queries() {
     assert_eq!(syscall_name(nr("read", native())).as_deref(), Some("read"));
     assert_eq!(syscall_name(-1), None);
 }
+
+/// Docker's profile names ~370 syscalls in ~15 rules: libseccomp's
+/// binary-tree dispatch must be asked for by the number of names, or every
+/// syscall of the container walks a linear list of comparisons (issue 20).
+#[test]
+fn many_names_in_few_rules_compile_to_a_binary_tree() {
+    let names: Vec<String> = default_profile()
+        .syscalls
+        .iter()
+        .flat_map(|r| r.names.iter().cloned())
+        .take(200)
+        .collect();
+    let mut p = LinuxSeccomp::new(Action::Errno);
+    p.syscalls.push(Syscall {
+        names,
+        action: Action::Allow,
+        errno_ret: None,
+        args: vec![],
+    });
+    let f = compile(&p, &CompileOptions::default()).expect("compiles");
+    let after_stub = &f.instructions()[f.enosys_stub_len..];
+    let jgt_jge = |i: &&bpf::Insn| {
+        i.code == (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u16
+            || i.code == (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16
+    };
+    let tree = after_stub.iter().filter(jgt_jge).count();
+    assert!(
+        tree >= 8,
+        "expected a binary tree (range comparisons) over 200 names, found {tree} in {} instructions",
+        after_stub.len()
+    );
+}
