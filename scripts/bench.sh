@@ -10,12 +10,24 @@
 #   RUNC, CRUN   runc/crun binaries (default: from PATH)
 #   BENCH_RUNS   runs per runtime (default 50), BENCH_WARMUP (default 5)
 #   BENCH_JSON   also keep hyperfine's JSON export at this path
+#   BENCH_SECCOMP  none (default) | docker: the bundle carries Docker's default
+#                seccomp profile (testdata/reference, resolved for this host
+#                with Docker's default capabilities: what every `docker run`
+#                sends), in OCI form
+#   BENCH_ROOT   kept (default) | fresh: each runtime keeps one --root for
+#                all its runs, as an engine does (/run/docker/runtime-runc,
+#                /run/containerd/runc/...), so caches under it count (ward's
+#                and crun's compiled seccomp filters); `fresh` recreates it
+#                before every run (hyperfine's --prepare, not timed), the
+#                setting of the figures before 2026-12-07
+#   RUNTIMES_EXTRA  more runtimes to compare, as NAME=PATH words (e.g. a
+#                newer crun built by hand: "crun127=/opt/crun-1.27/crun")
 #
-# Each iteration gets a fresh --root (recreated by hyperfine's --prepare, not
-# timed) and a unique container id (b-<pid of the shell hyperfine spawns>;
-# hyperfine subtracts that shell's start-up time). `run` deletes the
-# container when /bin/true exits; everything else is removed on exit.
-# Prints the median of each runtime and the ratios ward/runc, ward/crun.
+# Each run gets a unique container id (b-<pid of the shell hyperfine
+# spawns>; hyperfine subtracts that shell's start-up time). `run` deletes
+# the container when /bin/true exits; everything else is removed on exit.
+# Prints the median wall time of each runtime and the ratios ward/OTHER of
+# medians, and of mean CPU time (user + system, hyperfine's means).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +67,23 @@ declare -A bins=()
 trap cleanup EXIT
 
 "$here/mkbundle.sh" "$work/bundle" -- /bin/true
+case ${BENCH_SECCOMP:-none} in
+none) ;;
+docker)
+    (cd "$repo" && cargo build -q -p ward-seccomp --bin ward-seccomp-exec)
+    "$repo/target/debug/ward-seccomp-exec" --docker "$repo/testdata/reference/docker-default-seccomp.json" oci \
+        >"$work/seccomp.json"
+    jq --slurpfile p "$work/seccomp.json" '.linux.seccomp = $p[0]' "$work/bundle/config.json" \
+        >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
+    ;;
+*) echo "$0: BENCH_SECCOMP must be none or docker" >&2; exit 1 ;;
+esac
+fresh_root=0
+case ${BENCH_ROOT:-kept} in
+kept) ;;
+fresh) fresh_root=1 ;;
+*) echo "$0: BENCH_ROOT must be kept or fresh" >&2; exit 1 ;;
+esac
 
 names=()
 add() { # name binary
@@ -70,6 +99,9 @@ else
 fi
 add runc "$runc"
 add crun "$crun"
+for extra in ${RUNTIMES_EXTRA:-}; do
+    add "${extra%%=*}" "${extra#*=}"
+done
 [ ${#names[@]} -ge 1 ] || { echo "$0: no runtime found" >&2; exit 1; }
 
 # crun refuses a hybrid cgroup layout without a v1 hugetlb hierarchy.
@@ -93,8 +125,12 @@ done
 hf=()
 for n in "${names[@]}"; do
     r="$work/root-$n"
-    hf+=(--command-name "$n" --prepare "rm -rf '$r' && mkdir '$r'"
-         "'${bins[$n]}' --root '$r' run --bundle '$work/bundle' b-$n-\$\$ </dev/null")
+    if [ "$fresh_root" = 1 ]; then
+        hf+=(--command-name "$n" --prepare "rm -rf '$r' && mkdir '$r'")
+    else
+        hf+=(--command-name "$n")
+    fi
+    hf+=("'${bins[$n]}' --root '$r' run --bundle '$work/bundle' b-$n-\$\$ </dev/null")
 done
 
 json=$work/result.json
@@ -102,18 +138,19 @@ hyperfine --warmup "$warmup" --runs "$runs" --export-json "$json" "$@" "${hf[@]}
 [ -z "${BENCH_JSON:-}" ] || cp "$json" "$BENCH_JSON"
 
 echo
-echo "Median wall time of \`run\` (/bin/true, busybox bundle), $runs runs each:"
+echo "Median wall time of \`run\` (/bin/true, busybox bundle, seccomp ${BENCH_SECCOMP:-none}, root ${BENCH_ROOT:-kept}), $runs runs each:"
 declare -A med=()
 for n in "${names[@]}"; do
     m=$(jq -r --arg n "$n" '.results[] | select(.command == $n) | .median' "$json")
     med[$n]=$m
     awk -v n="$n" -v m="$m" 'BEGIN { printf "  %-5s %8.2f ms\n", n, m * 1000 }'
 done
+cpu() { jq -r --arg n "$1" '.results[] | select(.command == $n) | (.user + .system)' "$json"; }
 if [ -n "${med[ward]:-}" ]; then
-    for o in runc crun; do
-        [ -n "${med[$o]:-}" ] || continue
-        awk -v a="${med[ward]}" -v b="${med[$o]}" -v o="$o" \
-            'BEGIN { printf "  ward/%s = %.2f (median ratio; < 1 means ward is faster)\n", o, a / b }'
+    for o in "${names[@]}"; do
+        [ "$o" != ward ] || continue
+        awk -v a="${med[ward]}" -v b="${med[$o]}" -v ca="$(cpu ward)" -v cb="$(cpu "$o")" -v o="$o" \
+            'BEGIN { printf "  ward/%s = %.2f wall (median ratio; < 1 means ward is faster), %.2f cpu (mean ratio)\n", o, a / b, ca / cb }'
     done
 else
     echo "  (no ward-oci: no ward ratios)"

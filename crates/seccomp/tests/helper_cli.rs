@@ -206,3 +206,28 @@ fn no_new_privs_is_set_unless_asked_not_to() {
     // Root may load a filter without no_new_privs.
     assert_eq!(status(&["--no-nnp"]), "0");
 }
+
+/// `oci` prints a Docker profile resolved for this host in OCI form (what
+/// scripts/bench.sh puts into a bundle): it parses back as OCI
+/// `linux.seccomp`, with Docker's default action and no Docker-only fields.
+#[test]
+fn oci_mode_prints_the_resolved_profile() {
+    let docker = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/reference/docker-default-seccomp.json"
+    );
+    let o = helper(&["--docker", docker, "oci"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
+    let rules = v["syscalls"].as_array().expect("syscalls");
+    assert!(rules.len() > 10, "{} rules", rules.len());
+    assert!(rules
+        .iter()
+        .all(|r| r.get("includes").is_none() && r.get("excludes").is_none()));
+    let back: ward_spec::seccomp::LinuxSeccomp = serde_json::from_value(v).expect("OCI form");
+    assert!(back
+        .syscalls
+        .iter()
+        .any(|r| r.names.iter().any(|n| n == "read")));
+}

@@ -14,6 +14,8 @@
 //!                                   supervisor thread (4242, then CONTINUE,
 //!                                   then a new fd via ADDFD), probing thrice
 //!          dump                     print what compiling produced, no load
+//!          oci                      print the profile in OCI form (a Docker
+//!                                   profile resolved for this host), no load
 //! ```
 //! Probe results print as `ok N` or `err ERRNO`.
 
@@ -172,6 +174,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mode = args.get(i).ok_or("missing mode")?.as_str();
     let rest = &args[i + 1..];
     match mode {
+        "oci" => {
+            let json = serde_json::to_string_pretty(&profile).map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
         "dump" => {
             println!("instructions {}", filter.len());
             println!("flags {:#x}", filter.flags);
