@@ -409,11 +409,13 @@ fn sysctls_are_applied() {
     let mut b = ctx.bundle(&[]);
     b.sysctl("kernel.domainname", "ward.example");
     b.sysctl("net.ipv4.ip_forward", "1");
+    // The slash form, which runc accepts since 1.1 (the same sysctl).
+    b.sysctl("net/ipv4/tcp_syncookies", "0");
     let o = ctx.sh(
         &mut b,
-        "cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward",
+        "cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/tcp_syncookies",
     );
-    assert_eq!(o.lines(), vec!["ward.example", "1"], "{o}");
+    assert_eq!(o.lines(), vec!["ward.example", "1", "0"], "{o}");
     let host = std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap_or_default();
     assert_ne!(host.trim(), "ward.example", "sysctl leaked to the host");
 }

@@ -447,7 +447,12 @@ pub(crate) fn sysctl_unsafe(spec: &Spec, ctx: &Context) -> Vec<Trip> {
     };
     let mut out = Vec::new();
     for key in linux.sysctl.keys() {
-        if ctx.allow_sysctls.iter().any(|a| a == key) {
+        let dotted = ward_spec::validate::sysctl_dotted(key);
+        if ctx
+            .allow_sysctls
+            .iter()
+            .any(|a| ward_spec::validate::sysctl_dotted(a) == dotted)
+        {
             continue;
         }
         match ward_spec::validate::sysctl_namespace(key) {

@@ -552,6 +552,18 @@ fn unmasked_paths_and_added_caps_and_sysctls_honour_their_lists() {
         ..Context::default()
     };
     assert!(!tripped(v, &ctx).contains(&"sysctl.unsafe"));
+    // The slash form is the same sysctl, on either side.
+    let mut v = runc();
+    v["linux"]["sysctl"] = json!({"kernel/core_pattern": "|/x"});
+    assert!(tripped(v.clone(), &Context::default()).contains(&"sysctl.unsafe"));
+    assert!(!tripped(v, &ctx).contains(&"sysctl.unsafe"));
+    let mut v = runc();
+    v["linux"]["sysctl"] = json!({"kernel.core_pattern": "|/x"});
+    let slash = Context {
+        allow_sysctls: vec!["kernel/core_pattern".into()],
+        ..Context::default()
+    };
+    assert!(!tripped(v, &slash).contains(&"sysctl.unsafe"));
 }
 
 #[test]

@@ -362,6 +362,28 @@ fn user_namespace_mappings() {
     });
 }
 
+/// runc (since 1.1) accepts `/` as the separator: the same sysctl, the
+/// same checks, the same namespaces.
+#[test]
+fn slash_separated_sysctls_are_the_dotted_ones() {
+    assert!(with(|v| v["linux"] = serde_json::json!({"namespaces":[{"type":"network"}],"sysctl":{"net/ipv4/ip_forward":"1"}}))
+        .is_ok());
+    assert!(with(|v| v["linux"] = serde_json::json!({"namespaces":[{"type":"ipc"}],"sysctl":{"fs/mqueue/queues_max":"8"}}))
+        .is_ok());
+    let e = err_text(with(|v| {
+        v["linux"] = serde_json::json!({"sysctl":{"kernel/panic":"1"}})
+    }));
+    assert!(e.contains("not namespaced"), "{e}");
+    let e = err_text(with(|v| {
+        v["linux"] = serde_json::json!({"sysctl":{"net/ipv4/ip_forward":"1"}})
+    }));
+    assert!(e.contains("network namespace"), "{e}");
+    let e = err_text(with(
+        |v| v["linux"] = serde_json::json!({"namespaces":[{"type":"network"}],"sysctl":{"net/../kernel/panic":"1"}}),
+    ));
+    assert!(e.contains("not a valid sysctl name"), "{e}");
+}
+
 #[test]
 fn namespaced_sysctls_need_the_containers_own_namespace() {
     for (key, ns) in [

@@ -330,9 +330,19 @@ fn validate_sysctl(key: &str, spec: &Spec) -> Result<(), Error> {
     Ok(())
 }
 
+/// `key` with `/` separators written as dots: `net/ipv4/ip_forward` and
+/// `net.ipv4.ip_forward` name the same sysctl (runc accepts both since
+/// 1.1, and writes both to the same /proc/sys path).
+pub fn sysctl_dotted(key: &str) -> String {
+    key.replace('/', ".")
+}
+
 /// The namespace that isolates sysctl `key` (runc's validator's list), or
 /// None when the kernel does not namespace it (setting it changes the host).
+/// Either separator: see [`sysctl_dotted`].
 pub fn sysctl_namespace(key: &str) -> Option<NamespaceType> {
+    let dotted = sysctl_dotted(key);
+    let key = dotted.as_str();
     const IPC: [&str; 8] = [
         "kernel.msgmax",
         "kernel.msgmnb",
