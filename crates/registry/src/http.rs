@@ -416,11 +416,23 @@ impl Transport {
                 rustls::Error::InvalidCertificate(c) => match c {
                     rustls::CertificateError::UnknownIssuer
                     | rustls::CertificateError::BadSignature => ErrorKind::UntrustedCertificate {
-                        detail: format!("{c:?}"),
+                        detail: if matches!(c, rustls::CertificateError::UnknownIssuer) {
+                            "issued by an unknown CA".to_string()
+                        } else {
+                            "bad signature".to_string()
+                        },
                         certs_dir: self.certs_dir.clone(),
                     },
                     other => ErrorKind::Tls(format!("bad certificate: {other:?}")),
                 },
+                rustls::Error::AlertReceived(
+                    a @ (rustls::AlertDescription::BadCertificate
+                    | rustls::AlertDescription::CertificateRequired
+                    | rustls::AlertDescription::UnknownCA),
+                ) => ErrorKind::Tls(format!(
+                    "the registry refused the handshake ({a:?}); if it requires a client certificate, put client.cert and client.key in {}",
+                    self.certs_dir.display()
+                )),
                 rustls::Error::InvalidMessage(_) => ErrorKind::NotTls(format!("{url}: {tls}")),
                 other => ErrorKind::Tls(format!("{url}: {other}")),
             };

@@ -28,13 +28,15 @@ pub struct Options {
     pub tls: bool,
     /// Require Basic auth with this user and password (htpasswd).
     pub basic_auth: Option<(String, String)>,
+    /// Require a client certificate signed by the test CA (mTLS).
+    pub client_certs: bool,
 }
 
 impl Options {
     pub fn tls() -> Options {
         Options {
             tls: true,
-            basic_auth: None,
+            ..Options::default()
         }
     }
 }
@@ -289,6 +291,47 @@ impl TestRegistry {
         run(&mut cmd)
     }
 
+    /// A client certificate signed by the test CA, written as
+    /// `DIR/client.cert` and `DIR/client.key` (the certs.d names).
+    pub fn make_client_cert(&self, dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let csr = self.dir.join("client.csr");
+        let ext = self.dir.join("client.ext");
+        std::fs::write(
+            &ext,
+            "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| e.to_string())?;
+        run(Command::new("openssl")
+            .args([
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-subj",
+                "/CN=ward-client",
+            ])
+            .arg("-keyout")
+            .arg(dir.join("client.key"))
+            .arg("-out")
+            .arg(&csr))?;
+        run(Command::new("openssl")
+            .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
+            .arg("-in")
+            .arg(&csr)
+            .arg("-CA")
+            .arg(&self.ca)
+            .arg("-CAkey")
+            .arg(self.dir.join("ca.key"))
+            .arg("-out")
+            .arg(dir.join("client.cert"))
+            .arg("-extfile")
+            .arg(&ext))
+        .map(|_| ())
+    }
+
     /// The registry's log so far (for failing tests).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("registry.log")).unwrap_or_default()
@@ -320,6 +363,10 @@ fn registry_config(
             crt.display(),
             key.display()
         );
+        if o.client_certs {
+            let ca = dir.join("ca.crt");
+            y += &format!("    clientcas:\n      - {}\n", ca.display());
+        }
     }
     if let Some((user, pass)) = &o.basic_auth {
         let hash = bcrypt::hash(pass, 4).map_err(|e| e.to_string())?;

@@ -100,6 +100,7 @@ fn untrusted_certificate_is_refused_with_the_certs_d_path() {
     };
     let client = Client::new(&reg.host, &config).expect("client");
     let err = client.manifest("ward/busybox", "1").expect_err("untrusted");
+    eprintln!("{err}");
     assert!(
         matches!(err.kind, ErrorKind::UntrustedCertificate { .. }),
         "{err}"
@@ -143,11 +144,39 @@ fn another_ca_is_not_trusted_either() {
         .expect("client")
         .ping()
         .expect_err("wrong CA");
+    eprintln!("{err}");
     assert!(
         matches!(err.kind, ErrorKind::UntrustedCertificate { .. }),
         "{err}"
     );
     std::fs::remove_dir_all(other).ok();
+}
+
+#[test]
+fn mtls_registry_takes_the_client_certificate_from_certs_d() {
+    let reg = registry!(Options {
+        client_certs: true,
+        ..Options::tls()
+    });
+    let err = Client::new(&reg.host, &reg.config())
+        .expect("client")
+        .ping()
+        .expect_err("no client certificate");
+    eprintln!("{err}");
+    assert!(err.to_string().contains("client.cert"), "{err}");
+    reg.make_client_cert(&reg.cert_dir())
+        .expect("client certificate");
+    let client = Client::new(&reg.host, &reg.config()).expect("client with certificate");
+    client.ping().expect("mTLS ping");
+    // A key that does not fit the certificate is a configuration error,
+    // not a crash.
+    let other = reg.dir.join("other-key");
+    reg.make_client_cert(&other).expect("another certificate");
+    std::fs::copy(other.join("client.key"), reg.cert_dir().join("client.key")).expect("copy");
+    let err = Client::new(&reg.host, &reg.config())
+        .err()
+        .expect("mismatched key");
+    assert!(err.to_string().contains("do not fit"), "{err}");
 }
 
 #[test]
@@ -166,6 +195,7 @@ fn plain_http_registry_needs_to_be_named_insecure() {
         .expect("client")
         .manifest("ward/busybox", "1")
         .expect_err("https to a plain-http registry");
+    eprintln!("{err}");
     assert!(matches!(err.kind, ErrorKind::NotTls(_)), "{err}");
     assert!(err.to_string().contains("insecure"), "{err}");
 
@@ -183,8 +213,8 @@ fn plain_http_registry_needs_to_be_named_insecure() {
 #[test]
 fn basic_auth_with_right_wrong_and_no_credentials() {
     let reg = registry!(Options {
-        tls: true,
         basic_auth: Some(("ward".into(), "correct-horse".into())),
+        ..Options::tls()
     });
     let layout = reg.dir.join("layout");
     let img = testing::busybox_layout(&layout).expect("layout");
@@ -210,6 +240,7 @@ fn basic_auth_with_right_wrong_and_no_credentials() {
         .expect("client")
         .manifest("ward/private", "1")
         .expect_err("wrong password");
+    eprintln!("{err}");
     assert!(
         matches!(err.kind, ErrorKind::BadCredentials { .. }),
         "{err}"
@@ -229,6 +260,7 @@ fn basic_auth_with_right_wrong_and_no_credentials() {
         .expect("client")
         .manifest("ward/private", "1")
         .expect_err("no credentials");
+    eprintln!("{err}");
     assert!(matches!(err.kind, ErrorKind::NoCredentials { .. }), "{err}");
     assert!(err.to_string().contains("no credentials"), "{err}");
 }
@@ -250,6 +282,7 @@ fn registry_down_is_a_clear_error() {
         .expect("client")
         .manifest("ward/busybox", "1")
         .expect_err("down");
+    eprintln!("{err}");
     assert!(matches!(err.kind, ErrorKind::Unreachable { .. }), "{err}");
     let text = err.to_string();
     assert!(
