@@ -61,6 +61,9 @@ pub fn agent(tls: TlsConfig, user_agent: &str) -> ureq::Agent {
         .user_agent(user_agent)
         .timeout_connect(Some(Duration::from_secs(15)))
         .timeout_recv_response(Some(Duration::from_secs(120)))
+        // A registry that stops sending mid-blob is an error, not a hang;
+        // no limit on a whole body (layers may be gigabytes).
+        .timeout_per_read(Some(Duration::from_secs(120)))
         .build()
         .new_agent()
 }
@@ -106,6 +109,11 @@ impl Transport {
         headers: &[(&str, String)],
         body: Option<&[u8]>,
     ) -> Result<Response<Body>, Error> {
+        // Credentials and tokens only ever go to the registry itself (an
+        // upload Location may name another host).
+        if !self.same_origin(url) {
+            return self.send(repo, method, url, headers, body, None);
+        }
         let scope = repo.map(|r| scope(r, action)).unwrap_or_default();
         let mut answered_challenge = false;
         loop {

@@ -439,6 +439,15 @@ mod tests {
     }
 
     #[test]
+    fn client_and_blob_cross_threads() {
+        // ward-image pulls blobs concurrently from one client.
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send + 'static>() {}
+        send_sync::<Client>();
+        send::<Blob>();
+    }
+
+    #[test]
     fn media_type_from_header_or_body() {
         assert_eq!(
             media_type_of(
