@@ -270,11 +270,22 @@ impl TestRegistry {
         dest: &str,
         all: bool,
     ) -> Result<(), String> {
+        let extra: &[&str] = if all { &["--all"] } else { &[] };
+        self.push_with(layout, reference, dest, extra)
+    }
+
+    /// [`TestRegistry::push`] with more `skopeo copy` flags (e.g.
+    /// `--format=v2s2` for a Docker schema2 manifest).
+    pub fn push_with(
+        &self,
+        layout: &Path,
+        reference: &str,
+        dest: &str,
+        flags: &[&str],
+    ) -> Result<(), String> {
         let mut cmd = Command::new("skopeo");
         cmd.args(["--insecure-policy", "copy", "--quiet"]);
-        if all {
-            cmd.arg("--all");
-        }
+        cmd.args(flags);
         cmd.args(self.skopeo_auth_args("dest-"));
         cmd.arg(format!("oci:{}:{reference}", layout.display()));
         cmd.arg(format!("docker://{}/{dest}", self.host));

@@ -70,6 +70,27 @@ fn pulls_manifest_and_blobs_over_tls_with_the_certs_d_ca() {
 }
 
 #[test]
+fn docker_schema2_manifest_keeps_its_media_type() {
+    let reg = registry!(Options::tls());
+    let layout = reg.dir.join("layout");
+    let img = testing::busybox_layout(&layout).expect("layout");
+    reg.push_with(&layout, "latest", "ward/docker:1", &["--format=v2s2"])
+        .expect("skopeo push --format=v2s2");
+    let client = Client::new(&reg.host, &reg.config()).expect("client");
+    let m = client.manifest("ward/docker", "1").expect("manifest");
+    assert_eq!(
+        m.media_type,
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(m.digest, Some(format!("sha256:{}", sha256(&m.bytes))));
+    let v: serde_json::Value = serde_json::from_slice(&m.bytes).expect("json");
+    assert_eq!(v["mediaType"], m.media_type.as_str());
+    // skopeo converts the layer's media type, not its bytes.
+    assert_eq!(v["layers"][0]["digest"], img.layer_digest.as_str());
+    read_all(&client, "ward/docker", &img.layer_digest);
+}
+
+#[test]
 fn multi_arch_index_is_served_as_an_index() {
     let reg = registry!(Options::tls());
     let layout = reg.dir.join("layout");
