@@ -11,3 +11,10 @@ pub mod reference;
 
 pub use digest::Digest;
 pub use reference::{Reference, ReferenceError};
+pub mod pull;
+pub mod source;
+pub mod store;
+
+pub use pull::{pull, Platform, PullError, PullOptions};
+pub use source::{DockerArchive, OciLayout, Source, SourceError};
+pub use store::{ImageRecord, Store, StoreError};
