@@ -77,17 +77,43 @@ impl TarFiles {
     fn open(path: &Path) -> io::Result<TarFiles> {
         let mut archive = tar::Archive::new(File::open(path)?);
         let mut members = HashMap::new();
+        let mut links = Vec::new();
         for entry in archive.entries()? {
             let entry = entry?;
-            if !entry.header().entry_type().is_file() {
-                continue;
-            }
             let name = entry
                 .path()?
                 .to_string_lossy()
                 .trim_start_matches("./")
                 .to_string();
-            members.insert(name, (entry.raw_file_position(), entry.size()));
+            let kind = entry.header().entry_type();
+            if kind.is_file() {
+                members.insert(name, (entry.raw_file_position(), entry.size()));
+            } else if kind.is_symlink() {
+                // docker save and skopeo link a layer's `ID/layer.tar` to the
+                // file that holds it; only links to another member are followed.
+                if let Some(target) = entry.link_name()? {
+                    links.push((name, target.to_string_lossy().into_owned()));
+                }
+            }
+        }
+        for (name, target) in links {
+            let base = Path::new(&name).parent().unwrap_or(Path::new(""));
+            let mut resolved: Vec<String> = base
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            for c in target.split('/') {
+                match c {
+                    "" | "." => {}
+                    ".." => {
+                        resolved.pop();
+                    }
+                    c => resolved.push(c.to_string()),
+                }
+            }
+            if let Some(&m) = members.get(&resolved.join("/")) {
+                members.insert(name, m);
+            }
         }
         Ok(TarFiles {
             file: File::open(path)?,

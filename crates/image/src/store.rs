@@ -472,6 +472,9 @@ impl Store {
         if dest.is_dir() {
             return Ok(dest);
         }
+        // The store's shared lock keeps prune from removing the layer (or
+        // its lock file) while it is being made.
+        let _store_lock = self.lock_shared()?;
         let lock_path = layers.join(format!("{}.lock", chain_id.hex()));
         let lock = OpenOptions::new()
             .create(true)
