@@ -435,3 +435,41 @@ fn ensure_layer_makes_a_layer_once() {
     assert_eq!(store.prune().expect("prune").layers, 1);
     assert!(files_under(&root.join("layers")).is_empty());
 }
+
+/// Unmounts the test's tmpfs (also when the test fails).
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_is_a_clear_error_and_the_store_stays_consistent() {
+    if !nix::unistd::geteuid().is_root() {
+        println!("SKIP: mounting a tmpfs needs root");
+        return;
+    }
+    let t = tempfile::tempdir().expect("tmp");
+    let layout = busybox_oci_layout(t.path());
+    let root = t.path().join("store");
+    std::fs::create_dir(&root).expect("mkdir");
+    // The layer is about 1 MiB: a 512 KiB store runs out while writing it.
+    run(std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"])
+        .arg(&root));
+    let _unmount = Unmount(root.clone());
+    let store = Store::open(&root).expect("store");
+    let e = pull_layout(&store, &layout, None).expect_err("full");
+    assert!(e.contains("writing into the store"), "{e}");
+    assert!(e.contains("No space left on device"), "{e}");
+    assert_consistent_and_empty(&store);
+    // With room again, the next pull succeeds.
+    run(std::process::Command::new("mount")
+        .args(["-o", "remount,size=8m"])
+        .arg(&root));
+    let rec = pull_layout(&store, &layout, None).expect("pull");
+    assert_eq!(store.records().expect("records"), vec![rec]);
+    assert!(files_under(&root.join("tmp")).is_empty());
+}
