@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod digest;
+pub mod export;
 pub mod reference;
 
 pub use digest::Digest;
