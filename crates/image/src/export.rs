@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::digest::{Algorithm, DigestWriter};
-use crate::pull::MANIFEST_MAX;
+use crate::limits::MANIFEST_MAX;
 use crate::reference::Reference;
 use crate::store::{ImageRecord, Store};
 
@@ -132,7 +132,7 @@ fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), 
     let mut repositories: HashMap<String, HashMap<String, String>> = HashMap::new();
     let mut written = std::collections::BTreeSet::new();
     for rec in recs {
-        let config = store.read_blob(&rec.config, crate::pull::CONFIG_MAX)?;
+        let config = store.read_blob(&rec.config, crate::limits::CONFIG_MAX)?;
         let config_name = format!("{}.json", rec.config.hex());
         if written.insert(config_name.clone()) {
             append(
@@ -254,7 +254,7 @@ pub fn manifest_json(store: &Store, rec: &ImageRecord) -> Result<Value, ExportEr
 
 /// The config of `rec` as stored (for inspect).
 pub fn config_json(store: &Store, rec: &ImageRecord) -> Result<Value, ExportError> {
-    let b = store.read_blob(&rec.config, crate::pull::CONFIG_MAX)?;
+    let b = store.read_blob(&rec.config, crate::limits::CONFIG_MAX)?;
     serde_json::from_slice(&b)
         .map_err(|e| ExportError::Invalid(format!("config {}: {e}", rec.config)))
 }

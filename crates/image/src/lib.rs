@@ -8,6 +8,7 @@
 
 pub mod digest;
 pub mod export;
+pub mod limits;
 pub mod reference;
 
 pub use digest::Digest;

@@ -17,16 +17,8 @@ use crate::reference::Reference;
 use crate::source::{Source, SourceError};
 use crate::store::{ImageRecord, LayerRecord, Store, StoreError};
 
-/// The largest manifest or index accepted (containerd's and the
-/// distribution registry's limit): a manifest is held in memory and parsed.
-pub const MANIFEST_MAX: u64 = 4 << 20;
-/// The largest config accepted (containerd's limit), for the same reason.
-pub const CONFIG_MAX: u64 = 8 << 20;
-/// The most layers accepted: the lower directories of one overlayfs mount
-/// are limited to a stack of about this many (and page-sized mount options).
-pub const LAYERS_MAX: usize = 127;
-/// How deep indexes may nest (an index of indexes…).
-const INDEX_DEPTH_MAX: usize = 4;
+use crate::limits::INDEX_DEPTH_MAX;
+pub use crate::limits::{CONFIG_MAX, LAYERS_MAX, MANIFEST_MAX};
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::digest::{Digest, Hasher};
-use crate::pull::MANIFEST_MAX;
+use crate::limits::MANIFEST_MAX;
 
 /// The seam between the pull and where the bytes come from.
 pub trait Source {

@@ -432,7 +432,7 @@ impl Store {
         if depth > 8 || !keep.insert(d.clone()) {
             return;
         }
-        let Ok(bytes) = self.read_blob(d, crate::pull::MANIFEST_MAX) else {
+        let Ok(bytes) = self.read_blob(d, crate::limits::MANIFEST_MAX) else {
             return;
         };
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
