@@ -21,6 +21,8 @@ use crate::limits::MANIFEST_MAX;
 pub trait Source {
     /// The manifest or index named by a tag or a digest: the exact bytes
     /// served, and their media type (empty when the source does not know it).
+    /// Stop reading after `limits::MANIFEST_MAX` + 1 bytes: the pull refuses
+    /// a larger one, and an unbounded read is a memory exhaustion.
     fn manifest(&mut self, tag_or_digest: &str) -> Result<(Vec<u8>, String), SourceError>;
     /// The blob's bytes as a stream (not yet verified: the store verifies).
     fn blob(&mut self, digest: &Digest, size: u64) -> Result<Box<dyn Read + '_>, SourceError>;

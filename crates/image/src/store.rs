@@ -90,7 +90,7 @@ pub struct LayerRecord {
 }
 
 impl ImageRecord {
-    /// Bytes of the manifest's layers and config as stored.
+    /// Bytes of the layers as stored (compressed), as `docker images` counts them.
     pub fn size(&self) -> u64 {
         self.layers.iter().map(|l| l.size).sum()
     }
@@ -167,7 +167,9 @@ impl Store {
         self.lock(FlockArg::LockShared)
     }
 
-    /// The lock of prune and rm: no pull runs meanwhile.
+    /// The lock of prune and rm: no pull runs meanwhile. (flock locks are
+    /// per open file: a process holding a shared lock that asks for this one
+    /// waits for itself.)
     pub fn lock_exclusive(&self) -> Result<StoreLock, StoreError> {
         self.lock(FlockArg::LockExclusive)
     }

@@ -473,3 +473,18 @@ fn disk_full_is_a_clear_error_and_the_store_stays_consistent() {
     assert_eq!(store.records().expect("records"), vec![rec]);
     assert!(files_under(&root.join("tmp")).is_empty());
 }
+
+#[test]
+fn temp_files_left_by_a_crash_go_at_the_next_pull_or_prune() {
+    let t = tempfile::tempdir().expect("tmp");
+    let layout = busybox_oci_layout(t.path());
+    let store = Store::open(t.path().join("store")).expect("store");
+    let stale = store.root().join("tmp/deadbeef.1234.0");
+    std::fs::write(&stale, "half a blob").expect("stale");
+    pull_layout(&store, &layout, None).expect("pull");
+    assert!(!stale.exists());
+    std::fs::write(&stale, "half a blob").expect("stale");
+    store.prune().expect("prune");
+    assert!(!stale.exists());
+    assert_eq!(store.records().expect("records").len(), 1);
+}
