@@ -397,3 +397,80 @@ fn two_ward_processes_pull_the_same_image_at_once() {
     assert_eq!(blobs(&root), 3);
     assert!(ok(&root, &["prune"]).starts_with("Deleted 0 blobs"));
 }
+
+/// ward's archives and layouts are read by podman, and podman's (both
+/// `docker-archive` and `oci-archive`) by ward. podman keeps its storage in
+/// the test's temp dir (vfs driver): the host's images are not touched.
+#[test]
+fn archives_round_trip_with_podman() {
+    if Command::new("podman").arg("--version").output().is_err() {
+        println!("SKIP: podman is not installed");
+        return;
+    }
+    let t = tempfile::tempdir().expect("tmp");
+    let (archive, _) = fixture(t.path());
+    let root = t.path().join("store");
+    ok(&root, &["load", "-i", archive.to_str().expect("utf8")]);
+    let podman = |args: &[&str]| {
+        run_ok(
+            Command::new("podman")
+                .arg("--root")
+                .arg(t.path().join("podman-root"))
+                .arg("--runroot")
+                .arg(t.path().join("podman-run"))
+                .args(["--storage-driver", "vfs"])
+                .args(args),
+        )
+    };
+    let saved = t.path().join("ward.tar");
+    ok(
+        &root,
+        &[
+            "save",
+            "-o",
+            saved.to_str().expect("utf8"),
+            "docker.io/library/busybox:1",
+        ],
+    );
+    podman(&["load", "-q", "-i", saved.to_str().expect("utf8")]);
+    let images = podman(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(images.trim(), "docker.io/library/busybox:1");
+    for format in ["docker-archive", "oci-archive"] {
+        let out = t.path().join(format!("{format}.tar"));
+        podman(&[
+            "save",
+            "-q",
+            "--format",
+            format,
+            "-o",
+            out.to_str().expect("utf8"),
+            "docker.io/library/busybox:1",
+        ]);
+        let store = t.path().join(format!("store-{format}"));
+        let loaded = ok(&store, &["load", "-i", out.to_str().expect("utf8")]);
+        assert!(
+            loaded.starts_with("Loaded image: docker.io/library/busybox:1 (sha256:"),
+            "{format}: {loaded}"
+        );
+    }
+    // ward's layout, loaded back by ward under its full name.
+    let layout = t.path().join("ward-layout");
+    ok(
+        &root,
+        &[
+            "save",
+            "--layout",
+            layout.to_str().expect("utf8"),
+            "docker.io/library/busybox:1",
+        ],
+    );
+    let again = t.path().join("store-again");
+    let loaded = ok(
+        &again,
+        &["load", "--layout", layout.to_str().expect("utf8")],
+    );
+    assert!(
+        loaded.starts_with("Loaded image: docker.io/library/busybox:1 (sha256:"),
+        "{loaded}"
+    );
+}

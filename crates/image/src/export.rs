@@ -33,16 +33,6 @@ fn io_err(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ExportEr
     move |source| ExportError::Io { what, path, source }
 }
 
-/// The name Docker writes into an archive: `busybox:1` for Docker Hub's
-/// `library/busybox`, `user/app:1` for its other repositories, else in full.
-pub fn familiar_name(r: &Reference) -> String {
-    let full = r.to_string();
-    match full.strip_prefix("docker.io/") {
-        Some(rest) => rest.strip_prefix("library/").unwrap_or(rest).to_string(),
-        None => full,
-    }
-}
-
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const IMAGE_NAME: &str = "io.containerd.image.name";
 
@@ -155,14 +145,12 @@ fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), 
             .reference
             .parse()
             .map_err(|e: crate::ReferenceError| ExportError::Invalid(e.to_string()))?;
-        let familiar = familiar_name(&reference);
-        manifest.push(json!({"Config": config_name, "RepoTags": [familiar], "Layers": layers}));
+        // The full name, not Docker's short form (`busybox:1`): docker
+        // load reads both the same, podman takes a short name as localhost/.
+        let full = reference.to_string();
+        manifest.push(json!({"Config": config_name, "RepoTags": [full], "Layers": layers}));
         if let (Some(tag), Some(top)) = (reference.tag(), rec.layers.last()) {
-            let repo = familiar
-                .rsplit_once(':')
-                .map(|(r, _)| r)
-                .unwrap_or(&familiar)
-                .to_string();
+            let repo = reference.name();
             repositories
                 .entry(repo)
                 .or_default()

@@ -172,6 +172,14 @@ struct LayoutDescriptor {
 }
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const IMAGE_NAME: &str = "io.containerd.image.name";
+
+fn entry_name(d: &LayoutDescriptor) -> Option<String> {
+    d.annotations
+        .get(IMAGE_NAME)
+        .or_else(|| d.annotations.get(REF_NAME))
+        .cloned()
+}
 
 /// An OCI image layout (`oci-layout`, `index.json`, `blobs/ALG/HEX`), in a
 /// directory or inside a docker-save archive.
@@ -213,13 +221,12 @@ impl OciLayout {
         Ok(index.manifests)
     }
 
-    /// The `org.opencontainers.image.ref.name` of each manifest in index.json.
+    /// The name of each manifest in index.json: its full name
+    /// (`io.containerd.image.name`, written by docker 25+, containerd and
+    /// ward) when it has one, else its `org.opencontainers.image.ref.name`
+    /// (a tag for skopeo, a full reference for podman).
     pub fn tags(&mut self) -> Result<Vec<String>, SourceError> {
-        Ok(self
-            .index()?
-            .into_iter()
-            .filter_map(|d| d.annotations.get(REF_NAME).cloned())
-            .collect())
+        Ok(self.index()?.iter().filter_map(entry_name).collect())
     }
 
     fn blob_name(d: &Digest) -> String {
@@ -254,24 +261,18 @@ impl Source for OciLayout {
             return Ok((bytes, media_type));
         }
         let index = self.index()?;
-        let chosen = match index
-            .iter()
-            .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(tag_or_digest))
-        {
+        let chosen = match index.iter().find(|d| {
+            [REF_NAME, IMAGE_NAME]
+                .iter()
+                .any(|k| d.annotations.get(*k).map(String::as_str) == Some(tag_or_digest))
+        }) {
             Some(d) => d.clone(),
             // An unnamed single image answers to any tag, as skopeo's `oci:DIR` does.
-            None if index.len() == 1 && !index[0].annotations.contains_key(REF_NAME) => {
-                index[0].clone()
-            }
+            None if index.len() == 1 && entry_name(&index[0]).is_none() => index[0].clone(),
             None => {
                 let names: Vec<String> = index
                     .iter()
-                    .map(|d| {
-                        d.annotations
-                            .get(REF_NAME)
-                            .cloned()
-                            .unwrap_or_else(|| d.digest.clone())
-                    })
+                    .map(|d| entry_name(d).unwrap_or_else(|| d.digest.clone()))
                     .collect();
                 return Err(SourceError::NotFound {
                     source_name: self.name.clone(),
