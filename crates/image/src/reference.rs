@@ -471,4 +471,56 @@ mod tests {
         assert!(r.with_tag("-").is_err());
         assert_eq!(r.name(), "localhost/x");
     }
+
+    /// Cases of Docker's `ParseNormalizedNamed` tests (distribution/reference
+    /// normalize_test.go), with Docker Hub as the default registry.
+    #[test]
+    fn dockers_normalized_name_cases() {
+        let valid = [
+            ("docker/docker", "docker.io/docker/docker:latest"),
+            ("library/debian", "docker.io/library/debian:latest"),
+            ("debian", "docker.io/library/debian:latest"),
+            ("docker.io/docker/docker", "docker.io/docker/docker:latest"),
+            ("docker.io/library/debian", "docker.io/library/debian:latest"),
+            ("docker.io/debian", "docker.io/library/debian:latest"),
+            ("index.docker.io/docker/docker", "docker.io/docker/docker:latest"),
+            ("index.docker.io/debian", "docker.io/library/debian:latest"),
+            ("127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker:latest"),
+            ("127.0.0.1:5000/debian", "127.0.0.1:5000/debian:latest"),
+            ("[fc00::1]:5000/docker", "[fc00::1]:5000/docker:latest"),
+            ("xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com/myimage:xn--n3h.com"),
+            ("b.gcr.io/test.example.com/my-app:test.example.com", "b.gcr.io/test.example.com/my-app:test.example.com"),
+            ("sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux:some-long-tag"),
+            ("foo_bar.com:8080", "docker.io/library/foo_bar.com:8080"),
+            ("localhost:5000", "docker.io/library/localhost:5000"),
+            (
+                "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+                "docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev:latest",
+            ),
+        ];
+        for (input, want) in valid {
+            let got = Reference::parse(input, Some("docker.io"))
+                .unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(got.to_string(), want, "{input}");
+        }
+        for input in [
+            "https://github.com/docker/docker",
+            "docker/Docker",
+            "-docker",
+            "-docker/docker",
+            "-docker.io/docker/docker",
+            "docker///docker",
+            "docker.io/docker/Docker",
+            "docker.io/docker///docker",
+            "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+            "aa/asdf$$^/aa",
+            "[fe80::1%eth0]:5000/x",
+            "[2001:db8::1]",
+        ] {
+            assert!(
+                Reference::parse(input, Some("docker.io")).is_err(),
+                "{input} must be refused"
+            );
+        }
+    }
 }
