@@ -553,3 +553,64 @@ impl Drop for RemoveOnDrop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (PathBuf, Store) {
+        let dir = std::env::temp_dir().join(format!(
+            "ward-image-store-{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let s = Store::open(&dir).expect("store");
+        (dir, s)
+    }
+
+    /// An endless blob is cut at its declared size + 1: it cannot fill the disk.
+    #[test]
+    fn an_endless_blob_stops_at_the_first_extra_byte() {
+        let (dir, s) = store();
+        let d = Digest::sha256_of(&[0u8; 10]);
+        let e = s.ingest(&d, 10, &mut io::repeat(0)).expect_err("endless");
+        assert!(matches!(e, StoreError::TooLong { expected: 10, .. }), "{e}");
+        assert!(e.to_string().contains("refused at byte 11"), "{e}");
+        assert!(!s.has_blob(&d));
+        assert_eq!(fs::read_dir(dir.join("tmp")).expect("tmp").count(), 0);
+        // Exactly 10 bytes: stored.
+        s.ingest(&d, 10, &mut io::repeat(0).take(10))
+            .expect("exact");
+        assert!(s.has_blob(&d));
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn records_are_replaced_whole() {
+        let (dir, s) = store();
+        let d = Digest::sha256_of(b"m");
+        let mut rec = ImageRecord {
+            reference: "localhost/a:1".into(),
+            digest: d.clone(),
+            manifest: d.clone(),
+            manifest_media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            config: d.clone(),
+            layers: vec![],
+            platform: "linux/amd64".into(),
+            created: 1,
+        };
+        s.put_record(&rec).expect("put");
+        rec.created = 2;
+        s.put_record(&rec).expect("put again");
+        let r: Reference = "localhost/a:1".parse().expect("ref");
+        assert_eq!(s.get_record(&r).expect("get"), rec);
+        assert_eq!(s.records().expect("all").len(), 1);
+        assert_eq!(fs::read_dir(dir.join("tmp")).expect("tmp").count(), 0);
+        let missing: Reference = "localhost/b:1".parse().expect("ref");
+        assert_eq!(
+            s.get_record(&missing).expect_err("missing").to_string(),
+            "image localhost/b:1: not in the store (see `ward image ls`)"
+        );
+        let _ = fs::remove_dir_all(dir);
+    }
+}
