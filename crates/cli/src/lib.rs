@@ -30,6 +30,8 @@ pub enum Cmd {
     Sandbox(SandboxArgs),
     /// Audit container configs against the CIS Docker Benchmark (section 5).
     Audit(AuditArgs),
+    /// Manage images: pull, ls, inspect, rm, prune, load, save.
+    Image(ImageArgs),
 }
 
 #[derive(clap::Args)]
@@ -125,4 +127,98 @@ pub struct AuditArgs {
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s)
         .ok_or_else(|| format!("unknown severity {s:?}; one of info, low, medium, high, critical"))
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  ward image pull oci:./layout:latest --name localhost/app:1\n  ward image load -i busybox.tar\n  ward image ls\n  ward image save -o app.tar localhost/app:1\nSee docs/images.md."
+)]
+pub struct ImageArgs {
+    /// The image store.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/var/lib/ward/images"
+    )]
+    pub root: PathBuf,
+    #[command(subcommand)]
+    pub cmd: ImageCmd,
+}
+
+#[derive(Subcommand)]
+pub enum ImageCmd {
+    /// Copy an image into the store: from an OCI layout (oci:DIR[:TAG]) or a
+    /// docker-save archive (docker-archive:FILE[:REF]), verifying every blob.
+    Pull(ImagePullArgs),
+    /// List the images in the store.
+    #[command(alias = "list")]
+    Ls(ImageLsArgs),
+    /// Show an image as JSON: digests, config, layers, platform, size.
+    Inspect {
+        /// The image (REGISTRY/REPOSITORY:TAG, as `ward image ls` shows it).
+        #[arg(value_name = "REF")]
+        reference: String,
+    },
+    /// Remove images from the store (their blobs go at the next `prune`).
+    #[command(alias = "remove")]
+    Rm {
+        #[arg(required = true, value_name = "REF")]
+        references: Vec<String>,
+    },
+    /// Delete every blob and unpacked layer that no image uses.
+    Prune,
+    /// Load the images of a docker-save archive or an OCI layout.
+    Load(ImageLoadArgs),
+    /// Write images to a docker-save archive or an OCI layout.
+    Save(ImageSaveArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImagePullArgs {
+    /// oci:DIR[:TAG] or docker-archive:FILE[:REF] (skopeo's transport names).
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The name the image gets in the store [default: docker-archive: its
+    /// name in the archive; oci: localhost/DIRNAME:TAG].
+    #[arg(long, value_name = "REF")]
+    pub name: Option<String>,
+    /// The platform to take from a multi-platform image [default: this host's].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct ImageLsArgs {
+    /// Output format: table or json.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: String,
+}
+
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("from").required(true))]
+pub struct ImageLoadArgs {
+    /// A docker-save archive (uncompressed tar; classic or with an OCI layout).
+    #[arg(short = 'i', long = "input", value_name = "ARCHIVE", group = "from")]
+    pub input: Option<PathBuf>,
+    /// An OCI image layout directory.
+    #[arg(long, value_name = "DIR", group = "from")]
+    pub layout: Option<PathBuf>,
+    /// The platform to take from a multi-platform image [default: this host's].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+}
+
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("to").required(true))]
+pub struct ImageSaveArgs {
+    /// Write a docker-save archive (what docker load and podman load read).
+    #[arg(short = 'o', long = "output", value_name = "FILE", group = "to")]
+    pub output: Option<PathBuf>,
+    /// Add the images to the OCI layout DIR (created when missing).
+    #[arg(long, value_name = "DIR", group = "to")]
+    pub layout: Option<PathBuf>,
+    /// The images.
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
 }
