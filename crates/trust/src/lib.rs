@@ -16,3 +16,9 @@ pub use signature::{
     sign, signature_manifest, signature_tag, verify, Refusal, SignatureLayer, SignatureManifest,
     Verified,
 };
+pub mod policy;
+
+pub use policy::{
+    admit, check_image, requirement, short_name_registry, Admitted, Found, ImageRefusal,
+    PolicyKeyError, Requirement,
+};

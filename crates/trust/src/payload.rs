@@ -116,18 +116,24 @@ pub fn is_sha256_digest(d: &str) -> bool {
 /// repository is what is matched, as containers-policy's `matchRepository`,
 /// which cosign's repository-only references need).
 pub fn normalize_repository(reference: &str) -> Result<String, String> {
-    let bad = |why: &str| Err(format!("{reference:?} is not an image reference: {why}"));
     let name = reference.split('@').next().unwrap_or_default();
     let name = match name.rfind(':') {
         Some(i) if !name[i..].contains('/') => &name[..i],
         _ => name,
     };
     let (domain, path) = match name.split_once('/') {
-        Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" => {
-            (d.to_ascii_lowercase(), p.to_string())
-        }
-        _ => ("docker.io".to_string(), name.to_string()),
+        Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" => (d, p),
+        _ => ("docker.io", name),
     };
+    join_repository(domain, path)
+        .map_err(|why| format!("{reference:?} is not an image reference: {why}"))
+}
+
+/// `HOST/PATH` normalized, for a registry and a repository path known
+/// apart (no guessing whether the first component is a host).
+pub fn join_repository(registry: &str, path: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(why.to_string());
+    let domain = registry.to_ascii_lowercase();
     let domain = match domain.as_str() {
         "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
         _ => domain,
@@ -152,7 +158,7 @@ pub fn normalize_repository(reference: &str) -> Result<String, String> {
     let path = if domain == "docker.io" && !path.contains('/') {
         format!("library/{path}")
     } else {
-        path
+        path.to_string()
     };
     Ok(format!("{domain}/{path}"))
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::keys::{PrivateKey, PublicKey};
-use crate::payload::{self, is_sha256_digest, normalize_repository};
+use crate::payload::{self, is_sha256_digest, join_repository, normalize_repository};
 
 pub const PAYLOAD_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -239,7 +239,11 @@ pub fn verify(
             "the image digest {expected_digest:?} is not a sha256 digest"
         )));
     }
-    let expected_repository = normalize_repository(expected_repository).map_err(Refusal::one)?;
+    let expected_repository = expected_repository
+        .split_once('/')
+        .ok_or_else(|| format!("{expected_repository:?} is not HOST/REPOSITORY"))
+        .and_then(|(host, path)| join_repository(host, path))
+        .map_err(Refusal::one)?;
     let manifest = parse_manifest(sig_manifest).map_err(Refusal::one)?;
     let layers = manifest
         .get("layers")
