@@ -12,6 +12,7 @@ use ward_cli::{Cli, Cmd, SandboxArgs};
 use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
+mod trust;
 
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Sandbox(a) => sandbox_main(a),
         Cmd::Audit(a) => audit::main(a),
+        Cmd::Trust(t) => trust::main(t),
     }
 }
 
