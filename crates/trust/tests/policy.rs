@@ -299,3 +299,36 @@ fn short_names_need_a_default_registry() {
     .expect("parses");
     assert_eq!(short_name_registry(&p, "busybox").as_deref(), Ok(REGISTRY));
 }
+
+/// docs/trust.md's complete example is a valid policy, judged as the
+/// document says, and its table names every rule.
+#[test]
+fn the_documented_example_holds() {
+    let doc = include_str!("../../../docs/trust.md");
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml example in docs/trust.md");
+    let p = Policy::parse(example, Path::new("/etc/ward/policy.toml")).expect("the example parses");
+    let scope = |repo: &str| p.images.scope_for(repo).map(|s| s.scope.clone());
+    assert_eq!(
+        scope("registry.example:5000/team/app").as_deref(),
+        Some("registry.example:5000/team")
+    );
+    assert_eq!(
+        scope("registry.example:5000/teams/app").as_deref(),
+        Some("registry.example:5000")
+    );
+    assert_eq!(
+        scope("docker.io/library/busybox").as_deref(),
+        Some("docker.io/library")
+    );
+    assert_eq!(p.images.default_registry.as_deref(), Some(REGISTRY));
+    for rule in ward_trust::policy::RULES {
+        assert!(
+            doc.contains(&format!("| `{rule}` |")),
+            "{rule} is not in docs/trust.md's table"
+        );
+    }
+}
