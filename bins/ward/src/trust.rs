@@ -67,7 +67,16 @@ fn keygen(a: &KeygenArgs) -> Result<(), String> {
     }
     let key = PrivateKey::generate();
     let public = key.public(&pub_path.display().to_string());
-    let key_pem = key.to_pem().map_err(|e| e.to_string())?;
+    let key_pem = if a.cosign {
+        // cosign's convention; an empty password is allowed, as in cosign.
+        let password = std::env::var_os("COSIGN_PASSWORD").ok_or(
+            "--cosign encrypts the key with the password in $COSIGN_PASSWORD, which is not set",
+        )?;
+        key.to_cosign_pem(password.as_encoded_bytes())
+    } else {
+        key.to_pem()
+    }
+    .map_err(|e| e.to_string())?;
     let pub_pem = public.to_pem().map_err(|e| e.to_string())?;
     // 0600 from the start (not chmod after): the secret is never readable
     // by others, whatever the umask.

@@ -63,3 +63,40 @@ fn keygen_writes_a_pair_openssl_reads_and_never_overwrites() {
     assert!(!dir.join("other.key").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn keygen_cosign_writes_cosigns_encrypted_format() {
+    let dir = std::env::temp_dir().join(format!("ward-keygen-cosign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let prefix = dir.join("cosign");
+    let unset = Command::new(WARD)
+        .args(["trust", "keygen", "--cosign", "--out"])
+        .arg(&prefix)
+        .env_remove("COSIGN_PASSWORD")
+        .output()
+        .expect("run ward");
+    assert!(!unset.status.success());
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("COSIGN_PASSWORD"));
+    assert!(!dir.join("cosign.key").exists());
+    let out = Command::new(WARD)
+        .args(["trust", "keygen", "--cosign", "--out"])
+        .arg(&prefix)
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .expect("run ward");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = std::fs::read_to_string(dir.join("cosign.key")).expect("key");
+    assert!(key.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
+    let mode = std::fs::metadata(dir.join("cosign.key"))
+        .expect("key")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let _ = std::fs::remove_dir_all(&dir);
+}

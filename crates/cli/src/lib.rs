@@ -49,6 +49,11 @@ pub struct KeygenArgs {
     /// Path prefix of the two files written (PREFIX.key, PREFIX.pub).
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
+    /// Write PREFIX.key in cosign's encrypted format (ENCRYPTED SIGSTORE
+    /// PRIVATE KEY), with the password in $COSIGN_PASSWORD (as cosign), for
+    /// `cosign sign --key` and skopeo's --sign-by-sigstore-private-key.
+    #[arg(long)]
+    pub cosign: bool,
 }
 
 #[derive(clap::Args)]

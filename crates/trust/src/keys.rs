@@ -16,6 +16,8 @@ use spki::der::asn1::ObjectIdentifier;
 use spki::der::Decode;
 use spki::SubjectPublicKeyInfoRef;
 
+use crate::cosign_key;
+
 /// A key file is a few hundred bytes; anything much larger is not a key.
 const MAX_KEY_FILE: u64 = 64 * 1024;
 
@@ -149,23 +151,27 @@ impl PrivateKey {
     /// Parses a PEM PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC
     /// PRIVATE KEY`) P-256 private key.
     pub fn from_pem(pem: &str, origin: &str) -> Result<PrivateKey, KeyError> {
-        if let Some(der) = pem_block(pem, &["PRIVATE KEY"]) {
-            let info = p256::pkcs8::PrivateKeyInfo::from_der(&der)
-                .map_err(|e| KeyError(format!("{origin}: not a PKCS#8 private key: {e}")))?;
-            let spki_like = SubjectPublicKeyInfoRef {
-                algorithm: info.algorithm,
-                subject_public_key: spki::der::asn1::BitStringRef::from_bytes(&[])
-                    .map_err(|e| KeyError(format!("{origin}: {e}")))?,
-            };
-            let name = algorithm_name(&spki_like);
-            if name != "ECDSA P-256" {
+        PrivateKey::from_pem_with_password(pem, origin, None)
+    }
+
+    /// Like [`PrivateKey::from_pem`], and also cosign's encrypted keys
+    /// (`BEGIN ENCRYPTED SIGSTORE PRIVATE KEY`), opened with `password`.
+    pub fn from_pem_with_password(
+        pem: &str,
+        origin: &str,
+        password: Option<&[u8]>,
+    ) -> Result<PrivateKey, KeyError> {
+        if let Some(json) = pem_block(pem, &[cosign_key::LABEL, cosign_key::OLD_LABEL]) {
+            let Some(password) = password else {
                 return Err(KeyError(format!(
-                    "{origin}: the key is {name}; ward signs with ECDSA P-256 keys only"
+                    "{origin}: a cosign encrypted key; it needs its password (COSIGN_PASSWORD)"
                 )));
-            }
-            let key = SigningKey::from_pkcs8_der(&der)
-                .map_err(|e| KeyError(format!("{origin}: not a valid P-256 private key: {e}")))?;
-            return Ok(PrivateKey { key });
+            };
+            let der = cosign_key::open(&json, password, origin).map_err(KeyError)?;
+            return PrivateKey::from_pkcs8_der(&der, origin);
+        }
+        if let Some(der) = pem_block(pem, &["PRIVATE KEY"]) {
+            return PrivateKey::from_pkcs8_der(&der, origin);
         }
         if let Some(der) = pem_block(pem, &["EC PRIVATE KEY"]) {
             let secret = p256::SecretKey::from_sec1_der(&der)
@@ -176,12 +182,53 @@ impl PrivateKey {
         }
         if pem.contains("ENCRYPTED") {
             return Err(KeyError(format!(
-                "{origin}: an encrypted private key; ward reads unencrypted PKCS#8 keys (decrypt it: `openssl pkey -in KEY -out PLAIN.key`)"
+                "{origin}: an encrypted private key; ward reads unencrypted PKCS#8 keys and cosign's encrypted keys (decrypt it: `openssl pkey -in KEY -out PLAIN.key`)"
             )));
         }
         Err(KeyError(format!(
             "{origin}: not a PEM private key (expected \"-----BEGIN PRIVATE KEY-----\", as `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` or `ward trust keygen` write)"
         )))
+    }
+
+    fn from_pkcs8_der(der: &[u8], origin: &str) -> Result<PrivateKey, KeyError> {
+        let info = p256::pkcs8::PrivateKeyInfo::from_der(der)
+            .map_err(|e| KeyError(format!("{origin}: not a PKCS#8 private key: {e}")))?;
+        let spki_like = SubjectPublicKeyInfoRef {
+            algorithm: info.algorithm,
+            subject_public_key: spki::der::asn1::BitStringRef::from_bytes(&[])
+                .map_err(|e| KeyError(format!("{origin}: {e}")))?,
+        };
+        let name = algorithm_name(&spki_like);
+        if name != "ECDSA P-256" {
+            return Err(KeyError(format!(
+                "{origin}: the key is {name}; ward signs with ECDSA P-256 keys only"
+            )));
+        }
+        let key = SigningKey::from_pkcs8_der(der)
+            .map_err(|e| KeyError(format!("{origin}: not a valid P-256 private key: {e}")))?;
+        Ok(PrivateKey { key })
+    }
+
+    /// Reads a private key file; `password` opens a cosign encrypted key.
+    pub fn load_with_password(
+        path: &Path,
+        password: Option<&[u8]>,
+    ) -> Result<PrivateKey, KeyError> {
+        let text = read_small(path)?;
+        PrivateKey::from_pem_with_password(&text, &path.display().to_string(), password)
+    }
+
+    /// cosign's encrypted PEM (`ENCRYPTED SIGSTORE PRIVATE KEY`), which
+    /// `cosign sign --key` and skopeo's `--sign-by-sigstore-private-key`
+    /// read (scrypt N=65536: about a quarter of a second and 64 MiB).
+    pub fn to_cosign_pem(&self, password: &[u8]) -> Result<String, KeyError> {
+        let der = self
+            .key
+            .to_pkcs8_der()
+            .map_err(|e| KeyError(format!("cannot encode the private key: {e}")))?;
+        let json = cosign_key::seal(der.as_bytes(), password).map_err(KeyError)?;
+        spki::der::pem::encode_string(cosign_key::LABEL, LineEnding::LF, &json)
+            .map_err(|e| KeyError(format!("cannot encode the key: {e}")))
     }
 
     /// Reads a PEM private key file.

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cosign_key;
 pub mod keys;
 
 pub use keys::{KeyError, PrivateKey, PublicKey};
