@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod containers_policy;
 pub mod cosign_key;
 pub mod keys;
 

@@ -332,3 +332,85 @@ fn the_documented_example_holds() {
         );
     }
 }
+
+/// /etc/containers/policy.json as a source: what can be enforced as
+/// written is taken; anything else refuses its scope or is left out, and
+/// is noted; never looser.
+#[test]
+fn containers_policy_json_converts_failing_closed() {
+    let json = r#"{
+        "default": [{"type": "insecureAcceptAnything"}],
+        "transports": {
+            "docker": {
+                "": [{"type": "insecureAcceptAnything"}],
+                "registry.example:5000": [{"type": "sigstoreSigned", "keyPath": "/etc/ward/keys/release.pub", "signedIdentity": {"type": "matchRepository"}}],
+                "registry.example:5000/team": [{"type": "sigstoreSigned", "keyPaths": ["/k/a.pub", "/k/b.pub"]}],
+                "registry.example:5000/scratch": [{"type": "insecureAcceptAnything"}],
+                "registry.example:5000/banned": [{"type": "reject"}],
+                "gpg.example": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k.gpg"}],
+                "keyless.example": [{"type": "sigstoreSigned", "fulcio": {}, "rekorPublicKeyPath": "/r.pub"}],
+                "two.example": [{"type": "sigstoreSigned", "keyPath": "/a.pub"}, {"type": "sigstoreSigned", "keyPath": "/b.pub"}],
+                "remap.example": [{"type": "sigstoreSigned", "keyPath": "/a.pub", "signedIdentity": {"type": "remapIdentity", "prefix": "a", "signedPrefix": "b"}}],
+                "*.wild.example": [{"type": "insecureAcceptAnything"}],
+                "tagged.example/app:v1": [{"type": "insecureAcceptAnything"}]
+            },
+            "docker-daemon": {"": [{"type": "insecureAcceptAnything"}]}
+        }
+    }"#;
+    let c = ward_trust::containers_policy::parse(json.as_bytes(), "/etc/containers/policy.json")
+        .expect("converts");
+    let i = &c.images;
+    let scope = |r: &str| i.scope_for(r).cloned();
+    let reg = scope("registry.example:5000/app").expect("scope");
+    assert!(reg.allowed);
+    assert_eq!(reg.keys, [PathBuf::from("/etc/ward/keys/release.pub")]);
+    let team = scope("registry.example:5000/team/x").expect("scope");
+    assert_eq!(team.keys.len(), 2);
+    assert_eq!(
+        scope("registry.example:5000/scratch/x")
+            .expect("scope")
+            .signatures,
+        ward_policy::Signatures::None
+    );
+    for refused in [
+        "registry.example:5000/banned/x",
+        "gpg.example/a",
+        "keyless.example/a",
+        "two.example/a",
+        "remap.example/a",
+    ] {
+        assert!(!scope(refused).expect(refused).allowed, "{refused}");
+    }
+    // Not taken: the default, the transport's "", wildcards, tags.
+    for unnamed in [
+        "docker.io/library/busybox",
+        "x.wild.example/a",
+        "tagged.example/app",
+    ] {
+        assert!(scope(unnamed).is_none(), "{unnamed}");
+    }
+    let notes = c.notes.join("\n");
+    for says in [
+        "\"default\" is not taken",
+        "signedBy (GPG simple signing) is not supported",
+        "keyless sigstoreSigned",
+        "several signature requirements",
+        "signedIdentity remapIdentity is not supported",
+        "\"*.wild.example\" is not taken",
+        "transport \"docker-daemon\"",
+        "scope \"registry.example:5000/team\": signedIdentity is matched by repository",
+    ] {
+        assert!(notes.contains(says), "{says} in:\n{notes}");
+    }
+    assert!(ward_trust::containers_policy::parse(b"[]", "p.json").is_err());
+}
+
+/// Debian's own policy.json (accept anything by default) gives no scope.
+#[test]
+fn debians_default_containers_policy_names_no_scope() {
+    let json = br#"{"default": [{"type": "insecureAcceptAnything"}]}"#;
+    let c = ward_trust::containers_policy::parse(json, "/etc/containers/policy.json")
+        .expect("converts");
+    assert!(c.images.scopes.is_empty());
+    assert_eq!(c.notes.len(), 1);
+}
