@@ -5,7 +5,7 @@
 #
 #   scripts/gen-docs.sh DIR
 #
-# writes DIR/man1/{ward,ward-sandbox,ward-audit,ward-oci,ward-oci-*}.1,
+# writes DIR/man1/{ward,ward-sandbox,ward-audit,ward-trust,ward-trust-keygen,ward-oci,ward-oci-*}.1,
 # DIR/bash/{ward,ward-oci}.bash, DIR/zsh/_{ward,ward-oci} and
 # DIR/fish/{ward,ward-oci}.fish; README.md "Install" says where they go.
 set -euo pipefail

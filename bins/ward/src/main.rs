@@ -13,6 +13,7 @@ use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
 mod image;
+mod trust;
 
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Cmd::Sandbox(a) => sandbox_main(a),
         Cmd::Audit(a) => audit::main(a),
         Cmd::Image(a) => image::main(a),
+        Cmd::Trust(t) => trust::main(t),
     }
 }
 

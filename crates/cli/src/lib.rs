@@ -32,6 +32,30 @@ pub enum Cmd {
     Audit(AuditArgs),
     /// Manage images: pull, ls, inspect, rm, prune, load, save.
     Image(ImageArgs),
+    /// Image trust: the keys that sign and verify images (docs/trust.md).
+    #[command(subcommand)]
+    Trust(TrustCmd),
+}
+
+#[derive(Subcommand)]
+pub enum TrustCmd {
+    /// Write a new ECDSA P-256 key pair: PREFIX.key (PKCS#8 PEM, mode 0600)
+    /// and PREFIX.pub (PKIX PEM); never overwrites a file.
+    Keygen(KeygenArgs),
+}
+
+#[derive(clap::Args)]
+#[command(after_help = "Example: ward trust keygen --out /etc/ward/keys/release
+Then name /etc/ward/keys/release.pub in keys = [...] of an [images.registries.\"HOST\"] table of /etc/ward/policy.toml,\nand sign with /etc/ward/keys/release.key (keep it secret, off the hosts that only verify).\nopenssl reads both files (`openssl pkey -in PREFIX.key -noout -text`).")]
+pub struct KeygenArgs {
+    /// Path prefix of the two files written (PREFIX.key, PREFIX.pub).
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Write PREFIX.key in cosign's encrypted format (ENCRYPTED SIGSTORE
+    /// PRIVATE KEY), with the password in $COSIGN_PASSWORD (as cosign), for
+    /// `cosign sign --key` and skopeo's --sign-by-sigstore-private-key.
+    #[arg(long)]
+    pub cosign: bool,
 }
 
 #[derive(clap::Args)]

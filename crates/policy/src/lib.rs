@@ -11,11 +11,13 @@
 pub mod audit;
 mod checks;
 mod context;
+pub mod images;
 mod mount_checks;
 pub mod mounts;
 pub mod policy;
 pub mod rules;
 
+pub use images::{ImageScope, Images, Signatures};
 pub use mounts::{ObjectKind, Source};
 pub use policy::{
     Decision, Policy, PolicyError, DEFAULT_AUDIT_LOG, DEFAULT_PATH, DEFAULT_SYSLOG_SOCKET,

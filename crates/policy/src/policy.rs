@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use ward_spec::Spec;
 
+use crate::images::{Images, ImagesSection};
 use crate::rules::{self, check, Context, Hit, Mode, Scope, RULES};
 
 /// The default location of the policy file.
@@ -75,6 +76,8 @@ struct File {
     sysctls: AllowSection,
     #[serde(default)]
     hooks: AllowSection,
+    #[serde(default)]
+    images: ImagesSection,
 }
 
 /// A loaded policy.
@@ -95,6 +98,9 @@ pub struct Policy {
     pub allow_caps: Vec<String>,
     pub allow_sysctls: Vec<String>,
     pub allow_hooks: Vec<String>,
+    /// Where images may come from and whose signatures they need
+    /// (`[images]`; ward-trust evaluates it).
+    pub images: Images,
 }
 
 /// Why a policy file was not loaded.
@@ -135,6 +141,7 @@ impl Default for Policy {
             allow_caps: Vec::new(),
             allow_sysctls: Vec::new(),
             allow_hooks: Vec::new(),
+            images: Images::default(),
         }
     }
 }
@@ -232,6 +239,17 @@ impl Policy {
         }
         p.allow_sysctls = file.sysctls.allow;
         p.allow_hooks = file.hooks.allow;
+        p.images = file
+            .images
+            .into_images()
+            .map_err(|(problem, needle)| PolicyError {
+                path: path.to_path_buf(),
+                line: text
+                    .lines()
+                    .position(|l| l.contains(&needle))
+                    .map(|n| n + 1),
+                problem,
+            })?;
         Ok(p)
     }
 

@@ -982,3 +982,94 @@ fn root_path_below_a_system_directory_unless_allowed() {
     );
     assert_eq!(rootfs(&["/etc"]), Vec::<(&str, String)>::new());
 }
+
+#[test]
+fn images_section_parses_and_the_default_names_no_registry() {
+    assert_eq!(Policy::default().images, crate::Images::default());
+    assert!(Policy::parse("", Path::new("/p.toml"))
+        .expect("parses")
+        .images
+        .scopes
+        .is_empty());
+    let p = Policy::parse(
+        r#"
+[images]
+default_registry = "Registry.Example:5000"
+[images.registries."registry.example:5000"]
+keys = ["/etc/ward/keys/release.pub", "/etc/ward/keys/old.pub"]
+insecure = true
+[images.registries."registry.example:5000/team/app"]
+signatures = "none"
+[images.registries."registry.example:5000/experimental"]
+allowed = false
+[images.registries."index.docker.io/library"]
+signatures = "required"
+keys = ["/etc/ward/keys/hub.pub"]
+"#,
+        Path::new("/p.toml"),
+    )
+    .expect("parses");
+    let i = &p.images;
+    assert_eq!(i.default_registry.as_deref(), Some("registry.example:5000"));
+    let scope = |r: &str| i.scope_for(r).map(|s| s.scope.as_str());
+    assert_eq!(
+        scope("registry.example:5000/base"),
+        Some("registry.example:5000")
+    );
+    assert_eq!(
+        scope("registry.example:5000/team/app"),
+        Some("registry.example:5000/team/app")
+    );
+    assert_eq!(
+        scope("registry.example:5000/team/app/x"),
+        Some("registry.example:5000/team/app")
+    );
+    // Prefixes end on a '/': team/application is the registry's.
+    assert_eq!(
+        scope("registry.example:5000/team/application"),
+        Some("registry.example:5000")
+    );
+    assert_eq!(
+        scope("docker.io/library/busybox"),
+        Some("docker.io/library")
+    );
+    assert_eq!(scope("docker.io/user/app"), None);
+    assert_eq!(scope("registry.example:50001/app"), None);
+    assert_eq!(scope("registry.example/app"), None);
+    let exp = i
+        .scope_for("registry.example:5000/experimental/x")
+        .expect("scope");
+    assert!(!exp.allowed);
+    let reg = i.scope_for("registry.example:5000/base").expect("scope");
+    assert_eq!(reg.signatures, crate::Signatures::Required);
+    assert_eq!(reg.keys.len(), 2);
+    assert!(i.insecure("registry.example:5000"));
+    assert!(!i.insecure("docker.io"));
+}
+
+#[test]
+fn images_section_errors_name_the_line() {
+    for (text, line, says) in [
+        ("[images]\ncolour = 1\n", 2, "colour"),
+        ("[images.registries.\"r.example\"]\nkeys = [\"/k.pub\"]\nsignatures = \"maybe\"\n", 3, "maybe"),
+        ("[images.registries.\"r.example\"]\nsignature = \"none\"\n", 2, "signature"),
+        ("\n[images.registries.\"r.example\"]\n", 2, "needs keys"),
+        ("[images.registries.\"r.example\"]\nkeys = [\"k.pub\"]\n", 2, "\"k.pub\" is not an absolute path"),
+        ("[images.registries.\"r.example\"]\nsignatures = \"none\"\nkeys = [\"/k.pub\"]\n", 1, "ignores them"),
+        ("[images.registries.\"r.example/app\"]\nsignatures = \"none\"\ninsecure = true\n", 1, "whole registry"),
+        ("[images.registries.\"https://r.example\"]\nsignatures = \"none\"\n", 1, "without a scheme"),
+        ("[images.registries.\"r.example/App:latest\"]\nsignatures = \"none\"\n", 1, "not a repository path"),
+        ("[images.registries.\"r.example/\"]\nsignatures = \"none\"\n", 1, "not a repository path"),
+        ("[images]\ndefault_registry = \"r.example/lib\"\n", 2, "name a registry"),
+        (
+            "[images.registries.\"docker.io\"]\nsignatures = \"none\"\n[images.registries.\"index.docker.io\"]\nsignatures = \"none\"\n",
+            3,
+            "the same scope",
+        ),
+    ] {
+        let e = Policy::parse(text, Path::new("/etc/ward/policy.toml")).expect_err(text);
+        assert_eq!(e.line, Some(line), "{text}: {e}");
+        assert!(e.to_string().contains(says), "{text}: {e}");
+        assert!(e.to_string().contains("/etc/ward/policy.toml"), "{e}");
+    }
+}
