@@ -175,7 +175,11 @@ def _selects(sel, pkg, target, label):
 # Packages whose tests do not depend on the kernel (pure logic, generated
 # docs, the architecture check, which needs cargo): run on the host only,
 # so the guests carry what needs their kernel.
-HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli", "ward-registry", "ward-image", "ward-trust"}
+HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli", "ward-registry", "ward-image", "ward-trust", "ward-engine"}
+# Test targets of other packages that are host-only for the same reason
+# (LABEL as _label writes it): the image commands talk to registries and
+# stores, not to the kernel's container features.
+HOST_ONLY_TARGETS = {"ward:image", "ward:image_registry", "ward:trust"}
 
 
 def cmd_plan(a):
@@ -194,6 +198,8 @@ def cmd_plan(a):
             continue
         p = pkgs.get(m["package_id"])
         if p is None or p["name"] in HOST_ONLY:
+            continue
+        if _label(p["name"], m["target"]) in HOST_ONLY_TARGETS:
             continue
         exe = m["executable"]
         if exe in seen:

@@ -1,16 +1,21 @@
-//! `ward image`: the content store from the command line (docs/images.md).
-//! Registries are not here yet: `pull` takes skopeo's `oci:` and
-//! `docker-archive:` transports.
+//! `ward image`: the content store from the command line (docs/images.md):
+//! pulls from registries under the trust policy (ward-engine; docs/trust.md),
+//! from OCI layouts and docker-save archives; signing and verifying in the
+//! registry.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
-use ward_cli::{ImageArgs, ImageCmd, ImageLoadArgs, ImagePullArgs, ImageSaveArgs};
+use ward_cli::{
+    ImageArgs, ImageCmd, ImageLoadArgs, ImagePullArgs, ImageSaveArgs, ImageSignArgs,
+    ImageVerifyArgs,
+};
 use ward_image::export;
 use ward_image::{
     DockerArchive, ImageRecord, OciLayout, Platform, PullOptions, Reference, Source, Store,
 };
+use ward_policy::Policy;
 
 /// Exit code of an error of ward itself.
 const EXIT_ERROR: u8 = 125;
@@ -28,6 +33,8 @@ pub fn main(a: ImageArgs) -> ExitCode {
         ImageCmd::Prune => "prune",
         ImageCmd::Load(_) => "load",
         ImageCmd::Save(_) => "save",
+        ImageCmd::Sign(_) => "sign",
+        ImageCmd::Verify(_) => "verify",
     };
     match run(a) {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,23 +45,47 @@ pub fn main(a: ImageArgs) -> ExitCode {
     }
 }
 
+/// What reaching a registry needs: the policy and the client settings.
+struct Remote {
+    policy: Policy,
+    config: ward_registry::Config,
+}
+
+impl Remote {
+    fn new(a: &ImageArgs) -> Result<Remote, String> {
+        let policy = ward_gate::load(a.policy.as_deref()).map_err(|e| e.to_string())?;
+        let config = ward_registry::Config {
+            certs_dirs: vec![a.certs_dir.clone()],
+            ..ward_registry::Config::default()
+        };
+        Ok(Remote { policy, config })
+    }
+}
+
 fn run(a: ImageArgs) -> Result<(), String> {
-    let store = Store::open(&a.root).map_err(|e| format!("--root: {e}"))?;
-    match a.cmd {
-        ImageCmd::Pull(p) => pull(&store, p),
-        ImageCmd::Ls(l) => ls(&store, &l.format),
-        ImageCmd::Inspect { reference } => inspect(&store, &reference),
+    let store = || Store::open(&a.root).map_err(|e| format!("--root: {e}"));
+    match &a.cmd {
+        // Signing and verifying happen in the registry: no store needed.
+        ImageCmd::Sign(s) => sign(&Remote::new(&a)?, s),
+        ImageCmd::Verify(v) => verify(&Remote::new(&a)?, v),
+        ImageCmd::Pull(p) if is_registry_source(&p.source) => {
+            pull_registry(&Remote::new(&a)?, &store()?, p)
+        }
+        ImageCmd::Pull(p) => pull(&store()?, p),
+        ImageCmd::Ls(l) => ls(&store()?, &l.format),
+        ImageCmd::Inspect { reference } => inspect(&store()?, reference),
         ImageCmd::Rm { references } => {
+            let store = store()?;
             for r in references {
                 let rec = store
-                    .remove_record(&parse_ref(&r, "REF")?)
+                    .remove_record(&parse_ref(r, "REF")?)
                     .map_err(|e| e.to_string())?;
                 println!("Untagged: {}", rec.reference);
             }
             Ok(())
         }
         ImageCmd::Prune => {
-            let r = store.prune().map_err(|e| e.to_string())?;
+            let r = store()?.prune().map_err(|e| e.to_string())?;
             println!(
                 "Deleted {} blobs and {} unpacked layers, {} freed",
                 r.blobs,
@@ -63,9 +94,74 @@ fn run(a: ImageArgs) -> Result<(), String> {
             );
             Ok(())
         }
-        ImageCmd::Load(l) => load(&store, l),
-        ImageCmd::Save(s) => save(&store, s),
+        ImageCmd::Load(l) => load(&store()?, l),
+        ImageCmd::Save(s) => save(&store()?, s),
     }
+}
+
+/// Not a local transport (`oci:`, `docker-archive:`): a registry reference.
+fn is_registry_source(source: &str) -> bool {
+    !source.starts_with("oci:") && !source.starts_with("docker-archive:")
+}
+
+fn pull_registry(remote: &Remote, store: &Store, p: &ImagePullArgs) -> Result<(), String> {
+    if p.name.is_some() {
+        return Err("--name: an image from a registry keeps its own name; rename it with `ward image save` and `load`".into());
+    }
+    let image = p.source.strip_prefix("docker://").unwrap_or(&p.source);
+    let pulled = ward_engine::pull_from_registry(
+        store,
+        image,
+        &ward_engine::RegistryPull {
+            policy: &remote.policy,
+            registry: &remote.config,
+            platform: parse_platform(p.platform.as_deref())?,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let how = match &pulled.admitted.signature {
+        Some(v) => format!("signature verified with {}", v.key),
+        None => "unsigned, which the policy allows".to_string(),
+    };
+    eprintln!(
+        "trust: [images.registries.\"{}\"]: {how}",
+        pulled.admitted.scope
+    );
+    println!("{} {}", pulled.record.reference, pulled.record.digest);
+    Ok(())
+}
+
+fn sign(remote: &Remote, s: &ImageSignArgs) -> Result<(), String> {
+    let password = std::env::var("COSIGN_PASSWORD").ok();
+    let key =
+        ward_trust::PrivateKey::load_with_password(&s.key, password.as_deref().map(str::as_bytes))
+            .map_err(|e| format!("--key {}: {e}", s.key.display()))?;
+    let signed = ward_engine::sign_image(&remote.policy, &remote.config, &s.reference, &key)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}@{} signed: {}",
+        signed.repository, signed.digest, signed.tag
+    );
+    Ok(())
+}
+
+fn verify(remote: &Remote, v: &ImageVerifyArgs) -> Result<(), String> {
+    let r = ward_engine::verify_image(
+        &remote.policy,
+        &remote.config,
+        &v.reference,
+        v.key.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    let by = match (&r.key, &r.scope) {
+        (Some(k), _) => format!("signature verified with {k}"),
+        (None, Some(scope)) => {
+            format!("unsigned, which [images.registries.\"{scope}\"] of the policy allows")
+        }
+        (None, None) => "no signature".to_string(),
+    };
+    println!("{}@{}: {by}", r.reference.name(), r.digest);
+    Ok(())
 }
 
 fn parse_ref(s: &str, field: &str) -> Result<Reference, String> {
@@ -99,7 +195,7 @@ fn layout_default_name(dir: &Path, tag: &str) -> Result<Reference, String> {
         .map_err(|e| format!("{e}; name the image with --name REGISTRY/REPOSITORY:TAG"))
 }
 
-fn pull(store: &Store, p: ImagePullArgs) -> Result<(), String> {
+fn pull(store: &Store, p: &ImagePullArgs) -> Result<(), String> {
     let platform = parse_platform(p.platform.as_deref())?;
     let name = p
         .name
@@ -172,7 +268,7 @@ fn pull(store: &Store, p: ImagePullArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn load(store: &Store, l: ImageLoadArgs) -> Result<(), String> {
+fn load(store: &Store, l: &ImageLoadArgs) -> Result<(), String> {
     let platform = parse_platform(l.platform.as_deref())?;
     // (what to ask the source for, the name in the store)
     let mut wanted: Vec<(String, Reference)> = Vec::new();
@@ -230,7 +326,7 @@ fn load(store: &Store, l: ImageLoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn save(store: &Store, s: ImageSaveArgs) -> Result<(), String> {
+fn save(store: &Store, s: &ImageSaveArgs) -> Result<(), String> {
     let mut recs = Vec::new();
     for r in &s.references {
         let reference = parse_ref(r, "REF")?;

@@ -296,7 +296,14 @@ fn errors_name_the_field_and_the_fix() {
     fails(
         &root,
         &["pull", "docker://busybox"],
-        "SOURCE \"docker://busybox\": expected oci:DIR[:TAG] or docker-archive:FILE[:REF]",
+        "rule image.short-name: a short name without a registry",
+    );
+    // A registry the built-in default policy does not allow (it allows
+    // none) is refused before it is contacted: nothing listens there.
+    fails(
+        &root,
+        &["pull", "127.0.0.1:9/busybox:1"],
+        "rule image.registry-not-allowed",
     );
     fails(
         &root,

@@ -155,7 +155,7 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  ward image pull oci:./layout:latest --name localhost/app:1\n  ward image load -i busybox.tar\n  ward image ls\n  ward image save -o app.tar localhost/app:1\nSee docs/images.md."
+    after_help = "Examples:\n  ward image pull registry.example:5000/team/app:1\n  ward image sign registry.example:5000/team/app:1 --key release.key\n  ward image verify registry.example:5000/team/app:1\n  ward image pull oci:./layout:latest --name localhost/app:1\n  ward image load -i busybox.tar\n  ward image ls\n  ward image save -o app.tar localhost/app:1\nWhich registries, and whose signatures: [images] of the policy file (docs/trust.md). See docs/images.md."
 )]
 pub struct ImageArgs {
     /// The image store.
@@ -166,15 +166,37 @@ pub struct ImageArgs {
         default_value = "/var/lib/ward/images"
     )]
     pub root: PathBuf,
+    /// The policy file whose [images] section says which registries are
+    /// allowed and whose signatures they need [default: /etc/ward/policy.toml
+    /// if it exists, else the built-in defaults, which allow no registry].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Where registries' own CA certificates are: DIR/HOST:PORT/ca.crt (and
+    /// client.cert/client.key for mutual TLS), the certs.d convention.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/etc/ward/certs.d"
+    )]
+    pub certs_dir: PathBuf,
     #[command(subcommand)]
     pub cmd: ImageCmd,
 }
 
 #[derive(Subcommand)]
 pub enum ImageCmd {
-    /// Copy an image into the store: from an OCI layout (oci:DIR[:TAG]) or a
-    /// docker-save archive (docker-archive:FILE[:REF]), verifying every blob.
+    /// Copy an image into the store: from a registry (REGISTRY/REPO:TAG,
+    /// under the trust policy: allowed registries, required signatures), an
+    /// OCI layout (oci:DIR[:TAG]) or a docker-save archive
+    /// (docker-archive:FILE[:REF]), verifying every blob.
     Pull(ImagePullArgs),
+    /// Sign an image in its registry (cosign keyed format: the
+    /// sha256-DIGEST.sig tag), with a key of `ward trust keygen`.
+    Sign(ImageSignArgs),
+    /// Check an image's signature in its registry: against the keys the
+    /// policy names for it, or against --key.
+    Verify(ImageVerifyArgs),
     /// List the images in the store.
     #[command(alias = "list")]
     Ls(ImageLsArgs),
@@ -199,7 +221,29 @@ pub enum ImageCmd {
 }
 
 #[derive(clap::Args)]
+pub struct ImageSignArgs {
+    /// The image in its registry (REGISTRY/REPOSITORY:TAG or @DIGEST).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The private key (PKCS#8 PEM of `ward trust keygen`, or cosign's
+    /// encrypted format with the password in $COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct ImageVerifyArgs {
+    /// The image in its registry (REGISTRY/REPOSITORY:TAG or @DIGEST).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Check against this public key (PEM) instead of the policy's keys.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 pub struct ImagePullArgs {
+    /// REGISTRY[:PORT]/REPOSITORY[:TAG|@DIGEST] (docker:// optional), or
     /// oci:DIR[:TAG] or docker-archive:FILE[:REF] (skopeo's transport names).
     #[arg(value_name = "SOURCE")]
     pub source: String,
