@@ -97,6 +97,11 @@ impl Meta {
                     OsString::from_vec(name.as_bytes().to_vec()),
                     record.value_bytes().to_vec(),
                 ));
+            } else if key.starts_with("GNU.sparse.") {
+                // PAX sparse files: the tar reader would unpack the sparse
+                // map as content under a made-up name. No image builder
+                // writes them.
+                return Err("PAX (GNU.sparse) sparse files are not supported".into());
             } else if key.starts_with("LIBARCHIVE.xattr.") {
                 foreign_xattrs += 1;
             }

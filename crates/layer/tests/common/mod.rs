@@ -3,7 +3,7 @@
 //! attack archives), and a scratch directory that proves nothing outside
 //! the destination changed.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
