@@ -26,6 +26,7 @@ mod fsops;
 mod meta;
 mod names;
 mod options;
+mod pipe;
 mod report;
 mod stage;
 
@@ -41,14 +42,19 @@ pub use report::Report;
 /// its parent must). The layer is unpacked into a sibling temporary
 /// directory, synced and renamed to `dest`; on any error the temporary
 /// directory is removed and `dest` is not created.
+///
+/// A compressed layer is decompressed on a second thread (joined before
+/// this returns), a few MiB ahead of the unpacker.
 pub fn unpack(
-    layer: impl Read,
+    layer: impl Read + Send,
     compression: Compression,
     dest: &Path,
     opts: &Options,
 ) -> Result<Report, Error> {
-    let tar = decompress(layer, compression).map_err(Error::Corrupt)?;
-    unpack_tar(tar, dest, opts)
+    if compression == Compression::None {
+        return unpack_tar(layer, dest, opts);
+    }
+    pipe::with_decompressed(layer, compression, |tar| unpack_tar(tar, dest, opts))
 }
 
 /// [`unpack`] for an already decompressed tar stream (for a caller that
