@@ -21,7 +21,35 @@ pub fn openat2(
     mode: u32,
     resolve: u64,
 ) -> io::Result<OwnedFd> {
-    let c = crate::cstr(path)?;
+    openat2_cstr(dir, &crate::cstr(path)?, flags, mode, resolve)
+}
+
+/// openat2(2) for a path that need not be UTF-8 (names from a tar archive
+/// are bytes). `flags` always gains O_CLOEXEC.
+pub fn openat2_path(
+    dir: BorrowedFd<'_>,
+    path: &std::path::Path,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{path:?} contains a NUL byte"),
+        )
+    })?;
+    openat2_cstr(dir, &c, flags, mode, resolve)
+}
+
+fn openat2_cstr(
+    dir: BorrowedFd<'_>,
+    c: &std::ffi::CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
     // SAFETY: open_how is a plain-old-data struct for which all-zero is valid.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (flags | libc::O_CLOEXEC) as u64;
@@ -80,5 +108,45 @@ pub fn set_xattr(fd: BorrowedFd<'_>, name: &str, value: &[u8]) -> io::Result<()>
         Err(io::Error::last_os_error())
     } else {
         Ok(())
+    }
+}
+
+/// fgetxattr(2) on an open (not O_PATH) fd: the value of `name`, or `None`
+/// when the file has no such attribute.
+pub fn get_xattr(fd: BorrowedFd<'_>, name: &str) -> io::Result<Option<Vec<u8>>> {
+    let c = crate::cstr(name)?;
+    loop {
+        // SAFETY: a null buffer of size 0 asks only for the value's size;
+        // `c` is NUL-terminated and outlives the call.
+        let size = unsafe { libc::fgetxattr(fd.as_raw_fd(), c.as_ptr(), std::ptr::null_mut(), 0) };
+        if size < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ENODATA) => Ok(None),
+                _ => Err(e),
+            };
+        }
+        let mut value = vec![0u8; size as usize];
+        // SAFETY: `value` is a writable buffer of exactly the length passed;
+        // the kernel writes at most that many bytes into it.
+        let got = unsafe {
+            libc::fgetxattr(
+                fd.as_raw_fd(),
+                c.as_ptr(),
+                value.as_mut_ptr().cast(),
+                value.len(),
+            )
+        };
+        if got >= 0 {
+            value.truncate(got as usize);
+            return Ok(Some(value));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            // The value grew between the two calls: ask again.
+            Some(libc::ERANGE) => continue,
+            Some(libc::ENODATA) => return Ok(None),
+            _ => return Err(e),
+        }
     }
 }
