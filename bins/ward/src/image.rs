@@ -127,7 +127,21 @@ fn pull_registry(remote: &Remote, store: &Store, p: &ImagePullArgs) -> Result<()
         "trust: [images.registries.\"{}\"]: {how}",
         pulled.admitted.scope
     );
+    unpack(store, &pulled.record)?;
     println!("{} {}", pulled.record.reference, pulled.record.digest);
+    Ok(())
+}
+
+/// Unpacks the image's layers for containers (ward-layer: nothing outside
+/// the layer, setuid/setgid bits and file capabilities stripped, no device
+/// nodes) and says on stderr what was neutralised.
+fn unpack(store: &Store, rec: &ImageRecord) -> Result<(), String> {
+    let done = ward_engine::unpack_image(store, rec, &ward_layer::Options::default())
+        .map_err(|e| e.to_string())?;
+    let neutralised: Vec<String> = done.reports.iter().flat_map(|r| r.neutralised()).collect();
+    if !neutralised.is_empty() {
+        eprintln!("{}: unpacked: {}", rec.reference, neutralised.join(", "));
+    }
     Ok(())
 }
 
@@ -264,6 +278,7 @@ fn pull(store: &Store, p: &ImagePullArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    unpack(store, &rec)?;
     println!("{} {}", rec.reference, rec.digest);
     Ok(())
 }
@@ -321,6 +336,7 @@ fn load(store: &Store, l: &ImageLoadArgs) -> Result<(), String> {
             },
         )
         .map_err(|e| e.to_string())?;
+        unpack(store, &rec)?;
         println!("Loaded image: {} ({})", rec.reference, rec.digest);
     }
     Ok(())

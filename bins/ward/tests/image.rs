@@ -236,7 +236,7 @@ fn pull_ls_inspect_save_rm_prune() {
     assert_eq!(blobs(&root), 3);
     let pruned = ok(&root, &["prune"]);
     assert!(
-        pruned.starts_with("Deleted 3 blobs and 0 unpacked layers, "),
+        pruned.starts_with("Deleted 3 blobs and 1 unpacked layers, "),
         "{pruned}"
     );
     assert_eq!(blobs(&root), 0);

@@ -169,6 +169,7 @@ fn only_images_signed_by_the_policys_key_are_pulled() {
     assert!(err.contains("signature verified with"), "{err}");
     let ls = ok(s.image(&policy, &["ls"]));
     assert!(ls.contains("team/busybox"), "{ls}");
+    assert_setid_stripped(&s, &err);
     let v = ok(s.image(&policy, &["verify", &image]));
     assert!(v.contains("signature verified with"), "{v}");
 
@@ -182,6 +183,31 @@ fn only_images_signed_by_the_policys_key_are_pulled() {
         s.image(&policy, &["pull", &image]),
         &["rule image.unsigned"],
     );
+}
+
+/// The image's setuid `passwd` and setgid `wall` are unpacked without
+/// those bits (the seeds: prohibit SUID and SGID), and the pull says so.
+#[track_caller]
+fn assert_setid_stripped(s: &Scene, pull_stderr: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        pull_stderr.contains("2 setuid/setgid bits stripped"),
+        "{pull_stderr}"
+    );
+    let layers: Vec<PathBuf> = std::fs::read_dir(s.store.join("layers"))
+        .expect("layers")
+        .flatten()
+        .map(|e| e.path().join("diff"))
+        .filter(|d| d.is_dir())
+        .collect();
+    assert_eq!(layers.len(), 1, "{layers:?}");
+    for name in ["usr/bin/passwd", "usr/bin/wall"] {
+        let mode = std::fs::metadata(layers[0].join(name))
+            .expect(name)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o755, "{name}: {mode:o}");
+    }
 }
 
 #[test]

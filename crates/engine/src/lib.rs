@@ -10,7 +10,9 @@ pub mod access;
 pub mod pull;
 pub mod registry_source;
 pub mod sign;
+pub mod unpack;
 
 pub use access::PullError;
 pub use pull::{pull_from_registry, Pulled, RegistryPull};
 pub use sign::{sign_image, verify_image, Signed, Verification};
+pub use unpack::{unpack_image, UnpackError, Unpacked};

@@ -33,6 +33,8 @@ mod stage;
 use std::io::Read;
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 pub use compression::{decompress, Compression};
 pub use error::Error;
 pub use options::{Limits, Options};
@@ -55,6 +57,51 @@ pub fn unpack(
         return unpack_tar(layer, dest, opts);
     }
     pipe::with_decompressed(layer, compression, |tar| unpack_tar(tar, dest, opts))
+}
+
+/// [`unpack`], also giving the SHA-256 of the decompressed tar stream
+/// (`sha256:HEX`): the layer's diff_id, which the caller compares with the
+/// image config's `rootfs.diff_ids` (the compressed blob's digest pins the
+/// bytes; the diff_id ties them to the config that names them). Hashed on
+/// the unpacker's side of the pipe, so decompression still runs ahead.
+pub fn unpack_with_diff_id(
+    layer: impl Read + Send,
+    compression: Compression,
+    dest: &Path,
+    opts: &Options,
+) -> Result<(Report, String), Error> {
+    let hashed = |tar: &mut dyn Read| {
+        let mut reader = HashingReader {
+            inner: tar,
+            hash: Sha256::new(),
+        };
+        let report = unpack_tar(&mut reader, dest, opts)?;
+        let hex: String = reader
+            .hash
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((report, format!("sha256:{hex}")))
+    };
+    if compression == Compression::None {
+        let mut layer = layer;
+        return hashed(&mut layer);
+    }
+    pipe::with_decompressed(layer, compression, |mut tar| hashed(&mut tar))
+}
+
+struct HashingReader<'a> {
+    inner: &'a mut dyn Read,
+    hash: Sha256,
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// [`unpack`] for an already decompressed tar stream (for a caller that

@@ -409,12 +409,21 @@ fn write_blob(layout: &Path, data: &[u8]) -> Result<String, String> {
     Ok(format!("sha256:{hex}"))
 }
 
-/// A one-layer rootfs (`/bin/busybox` from busybox-static), gzip-compressed:
-/// (compressed bytes, diff_id).
+/// A one-layer rootfs (`/bin/busybox` from busybox-static, and two small
+/// setuid/setgid files where a Debian image has `passwd` and `wall`, which
+/// ward's unpacker must strip), gzip-compressed: (compressed bytes, diff_id).
 fn busybox_layer(work: &Path) -> Result<(Vec<u8>, String), String> {
+    use std::os::unix::fs::PermissionsExt;
     let root = work.join("rootfs");
     std::fs::create_dir_all(root.join("bin")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(root.join("usr/bin")).map_err(|e| e.to_string())?;
     std::fs::copy("/bin/busybox", root.join("bin/busybox")).map_err(|e| e.to_string())?;
+    for (name, mode) in [("usr/bin/passwd", 0o4755), ("usr/bin/wall", 0o2755)] {
+        let path = root.join(name);
+        std::fs::write(&path, "#!/bin/sh\nexit 0\n").map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| e.to_string())?;
+    }
     let tar = work.join("layer.tar");
     run(Command::new("tar")
         .args([
@@ -429,7 +438,7 @@ fn busybox_layer(work: &Path) -> Result<(Vec<u8>, String), String> {
         .arg(&tar)
         .arg("-C")
         .arg(&root)
-        .arg("bin"))?;
+        .args(["bin", "usr"]))?;
     let raw = std::fs::read(&tar).map_err(|e| e.to_string())?;
     let diff_id = format!("sha256:{}", sha256_hex(&raw));
     let gz = run(Command::new("gzip").args(["-n", "-c"]).arg(&tar))?;
