@@ -175,7 +175,7 @@ def _selects(sel, pkg, target, label):
 # Packages whose tests do not depend on the kernel (pure logic, generated
 # docs, the architecture check, which needs cargo): run on the host only,
 # so the guests carry what needs their kernel.
-HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli"}
+HOST_ONLY = {"ward-arch", "ward-audit", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli"}
 
 
 def cmd_plan(a):
