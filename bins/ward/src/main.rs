@@ -12,6 +12,7 @@ use ward_cli::{Cli, Cmd, SandboxArgs};
 use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
+mod audit_host;
 
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;
