@@ -1,6 +1,7 @@
 //! CIS Docker Benchmark section 5 for containers seen through the Docker
 //! API (`GET /containers/{id}/json`): the same concerns as ward's policy
-//! rules on OCI configs, read from Docker's inspect format.
+//! rules on OCI configs, read from Docker's inspect format, under the same
+//! ids (`container.` + the policy rule's id) where a rule exists.
 
 use serde_json::Value;
 use ward_policy::Severity::{Critical, High, Low, Medium};
@@ -25,7 +26,7 @@ check!(
 check!(CAPS_ADDED, "container.caps.added", ["5.4"], Medium, "capabilities added to the default set",
     "each added capability widens what root in the container can do to the kernel (CAP_SYS_ADMIN: nearly everything)",
     "docker run --cap-drop ALL --cap-add <only what it needs>");
-check!(NET_HOST, "container.namespace.host-network", ["5.10"], High, "the host's network namespace is shared",
+check!(NET_HOST, "container.namespace.host-net", ["5.10"], High, "the host's network namespace is shared",
     "the container sees and binds every host interface, reaches services on 127.0.0.1 and can sniff or spoof host traffic",
     "remove --network host; publish the ports it serves (-p 127.0.0.1:8080:8080)");
 check!(PID_HOST, "container.namespace.host-pid", ["5.16"], High, "the host's PID namespace is shared",
@@ -61,12 +62,12 @@ check!(
 check!(SOCKET, "container.mount.runtime-socket", ["5.32"], Critical, "the Docker (or containerd) socket is mounted",
     "whoever is in the container controls the engine and so the host: docker run --privileged -v /:/host",
     "remove the socket mount; give the workload a narrow API proxy or an authorization plugin instead");
-check!(SENSITIVE, "container.mount.sensitive", ["5.6"], High, "a sensitive host directory is mounted",
+check!(SENSITIVE, "container.mount.sensitive-host-path", ["5.6"], High, "a sensitive host directory is mounted",
     "a host /, /etc, /proc, /sys, /dev, /boot or /usr in the container lets it read secrets or rewrite the host",
     "mount only the data directory it needs, read-only where possible (-v /srv/app/data:/data:ro)");
 check!(
     PROPAGATION,
-    "container.mount.shared-propagation",
+    "container.mount.propagation-shared",
     ["5.20"],
     Medium,
     "a mount with shared propagation",
@@ -75,7 +76,7 @@ check!(
 );
 check!(
     DEVICES,
-    "container.devices",
+    "container.device.host",
     ["5.18"],
     Medium,
     "host devices exposed",
@@ -84,7 +85,7 @@ check!(
 );
 check!(
     SECCOMP,
-    "container.seccomp.unconfined",
+    "container.seccomp.missing",
     ["5.22"],
     High,
     "seccomp disabled (seccomp=unconfined)",
@@ -268,15 +269,15 @@ mod tests {
                 "container.caps.added",
                 "container.limits.memory",
                 "container.limits.pids",
+                "container.mount.propagation-shared",
                 "container.mount.runtime-socket",
-                "container.mount.sensitive",
-                "container.mount.shared-propagation",
+                "container.mount.sensitive-host-path",
                 "container.namespace.host-pid",
                 "container.no-new-privileges",
                 "container.port.privileged",
                 "container.privileged",
                 "container.rootfs.writable",
-                "container.seccomp.unconfined",
+                "container.seccomp.missing",
                 "container.user.root",
             ]
         );

@@ -100,6 +100,30 @@ fn dockerfile_cli_formats_and_exit_codes() {
     assert_eq!(code, 125, "{err}");
 }
 
+/// ward's policy rules, all set to warn for the weak container.
+const RULE_IDS: &[&str] = &[
+    "privileged",
+    "caps.host-kernel",
+    "seccomp.unconfined-sys-admin",
+    "seccomp.missing",
+    "lsm.unconfined",
+    "namespace.host-pid-ptrace",
+    "namespace.host-pid",
+    "namespace.host-net",
+    "namespace.host-ipc",
+    "namespace.host-uts",
+    "namespace.host-user",
+    "namespace.host-cgroup",
+    "cgroup.root",
+    "mount.sensitive-host-path",
+    "mount.runtime-socket",
+    "mount.propagation-shared",
+    "device.all",
+    "device.host",
+    "sysctl.unsafe",
+    "hooks.host-command",
+];
+
 /// Everything the host tests change, undone on drop.
 struct Guard {
     dir: PathBuf,
@@ -177,6 +201,14 @@ impl Drop for Guard {
                 }
             }
         }
+        // The containers' cgroups (empty once dockerd stopped them).
+        for h in std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_dir(h.path().join(cgroup_parent().trim_start_matches('/')));
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -224,6 +256,11 @@ fn ping(sock: &Path) -> bool {
     r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")
 }
 
+/// The containers' cgroup parent: the test's own, removed by the guard.
+fn cgroup_parent() -> String {
+    format!("/ward-audit-{}", std::process::id())
+}
+
 /// Starts dockerd with `daemon_json` and `flags` (plus the private dirs);
 /// its socket is `dir/docker.sock`.
 fn start_dockerd(g: &mut Guard, daemon_json: &str, flags: &[String]) -> Result<(), String> {
@@ -257,6 +294,8 @@ fn start_dockerd(g: &mut Guard, daemon_json: &str, flags: &[String]) -> Result<(
     .args(["-H", &format!("unix://{}", d("docker.sock"))])
     .args([
         "--bridge=none",
+        "--cgroup-parent",
+        &cgroup_parent(),
         "--exec-opt",
         "native.cgroupdriver=cgroupfs",
         "--storage-driver",
@@ -303,6 +342,83 @@ fn audit(ward: &Path, g: &Guard) -> Value {
         })
         .cloned()
         .unwrap_or_else(|| panic!("no dockerd report: {v}"))
+}
+
+/// Every report of `ward audit host --json --pid-file`.
+fn audit_all(ward: &Path, g: &Guard) -> Vec<Value> {
+    let (code, out, err) = run(Command::new(ward)
+        .args(["audit", "host", "--json", "--pid-file"])
+        .arg(g.path("docker.pid")));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    v.as_array().cloned().unwrap_or_default()
+}
+
+/// Imports busybox-static as an image and runs a weak container (not
+/// --privileged: root here lacks capabilities that asks for); its name, or None (after SKIP) when the
+/// docker CLI or busybox is missing or the container does not start.
+fn run_weak_container(g: &Guard) -> Option<String> {
+    let (docker, busybox) = (
+        Path::new("/usr/local/bin/docker"),
+        Path::new("/bin/busybox"),
+    );
+    let docker = if docker.exists() {
+        docker
+    } else {
+        Path::new("/usr/bin/docker")
+    };
+    if !docker.exists() || !busybox.exists() {
+        println!("SKIP: container section: no docker CLI or /bin/busybox");
+        return None;
+    }
+    let rootfs = g.path("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).expect("rootfs");
+    std::fs::copy(busybox, rootfs.join("bin/busybox")).expect("copy busybox");
+    std::os::unix::fs::symlink("busybox", rootfs.join("bin/sleep")).expect("symlink");
+    let tar = g.path("rootfs.tar");
+    let (code, _, err) = run(Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("."));
+    assert_eq!(code, 0, "tar: {err}");
+    let host = format!("unix://{}", g.path("docker.sock").display());
+    let (code, _, err) = run(Command::new(docker)
+        .args(["-H", &host, "import"])
+        .arg(&tar)
+        .arg("ward-audit-busybox:1"));
+    assert_eq!(code, 0, "docker import: {err}");
+    let name = format!("ward-audit-weak-{}", std::process::id());
+    let sock_mount = format!("{}:/var/run/docker.sock", g.path("docker.sock").display());
+    let (code, _, err) = run(Command::new(docker).args([
+        "-H",
+        &host,
+        "run",
+        "-d",
+        "--runtime",
+        "ward",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "--cap-add",
+        "SYS_ADMIN",
+        "--pid",
+        "host",
+        "-v",
+        "/:/host:ro",
+        "-v",
+        &sock_mount,
+        "ward-audit-busybox:1",
+        "/bin/sleep",
+        "60",
+    ]));
+    if code != 0 {
+        println!("SKIP: container section: docker run failed here: {err}");
+        return None;
+    }
+    Some(name)
 }
 
 /// The sorted finding ids, without the host's own files (systemd units,
@@ -375,14 +491,35 @@ fn weak(ward: &Path) {
     );
     g.user = Some(user.clone());
     let port = free_port();
-    let json = "{\n  \"insecure-registries\": [\"registry.example:5000\"]\n}\n";
+    // ward-oci as a runtime (runc cannot apply capabilities on this kind
+    // of host: root lacks CAP_SYS_RESOURCE), its rules in warn mode so that
+    // the weak container runs.
+    let ward_oci = ward.with_file_name("ward-oci");
+    let rules: String = RULE_IDS
+        .iter()
+        .map(|r| format!("\"{r}\" = \"warn\"\n"))
+        .collect();
+    let policy = g.path("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "audit_log = \"{}\"\nsyslog = false\n[rules]\n{rules}",
+            g.path("audit.log").display()
+        ),
+    )
+    .expect("policy");
+    let json = format!(
+        "{{\n  \"insecure-registries\": [\"registry.example:5000\"],\n  \"runtimes\": {{\"ward\": {{\"path\": \"{}\", \"runtimeArgs\": [\"--policy\", \"{}\"]}}}}\n}}\n",
+        ward_oci.display(),
+        policy.display()
+    );
     let flags = vec![
         "-H".to_string(),
         format!("tcp://127.0.0.1:{port}"),
         "--group".into(),
         group.clone(),
     ];
-    start_dockerd(&mut g, json, &flags).unwrap_or_else(|e| panic!("{e}"));
+    start_dockerd(&mut g, &json, &flags).unwrap_or_else(|e| panic!("{e}"));
     let sock = g.path("docker.sock");
     assert!(Command::new("chmod")
         .arg("666")
@@ -460,6 +597,39 @@ fn weak(ward: &Path) {
     );
     // The API was reached: no skipped container audit.
     assert!(!r["skipped"].to_string().contains("container"), "{r:#}");
+    // Section 5 through the Docker API: a container with CAP_SYS_ADMIN, the
+    // host's PID namespace, the host's / and dockerd's socket mounted (busybox-static as its image), when the docker CLI
+    // and busybox are here.
+    if let Some(name) = run_weak_container(&g) {
+        let c = audit_all(ward, &g)
+            .into_iter()
+            .find(|r| {
+                r["target"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(&format!("container {name} (")))
+            })
+            .unwrap_or_else(|| panic!("container {name} not audited"));
+        let got = ids(&c);
+        for id in [
+            "container.caps.added",
+            "container.mount.runtime-socket",
+            "container.mount.sensitive-host-path",
+            "container.namespace.host-pid",
+            "container.user.root",
+        ] {
+            assert!(got.iter().any(|g| g == id), "{id} missing: {c:#}");
+        }
+        assert_eq!(
+            finding(&c, "container.mount.runtime-socket")["cis"],
+            serde_json::json!(["5.32"])
+        );
+        assert!(
+            finding(&c, "container.caps.added")["seen"]
+                .as_str()
+                .is_some_and(|s| s.contains("SYS_ADMIN")),
+            "{c:#}"
+        );
+    }
     // --fail-on and the text and SARIF outputs.
     let (code, out, _) = run(Command::new(ward)
         .args(["audit", "host", "--fail-on", "critical", "--pid-file"])
