@@ -224,8 +224,11 @@ impl DaemonConfig {
                 let v = s.values.join(", ");
                 match &s.source {
                     Source::File(p, _) => format!("\"{key}\": {v} in {}", p.display()),
-                    Source::Flag(f) => format!("{f} {v} on dockerd's command line")
-                        .replace(&format!("{v} {v}"), &v),
+                    // `--icc=false` names its value; `--userns-remap default` not.
+                    Source::Flag(f) if f.contains('=') || v == "true" => {
+                        format!("{f} on dockerd's command line")
+                    }
+                    Source::Flag(f) => format!("{f} {v} on dockerd's command line"),
                     Source::Default => format!("{key} = {v} (default)"),
                 }
             }
@@ -469,5 +472,33 @@ mod tests {
         .expect("ok");
         assert!(!check(&c).iter().any(|f| f.id.contains("tls")));
         assert!(DaemonConfig::merge(Path::new("x"), Some("[1]"), &[]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn evidence_names_the_flag_once() {
+        let args: Vec<String> = ["--icc=true", "--experimental", "--log-level", "debug"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let c = DaemonConfig::merge(Path::new("x"), None, &args).expect("ok");
+        let f = check(&c);
+        let seen = |id: &str| f.iter().find(|f| f.id == id).map(|f| f.seen.clone());
+        assert_eq!(
+            seen("host.daemon.icc").as_deref(),
+            Some("--icc=true on dockerd's command line")
+        );
+        assert_eq!(
+            seen("host.daemon.experimental").as_deref(),
+            Some("--experimental on dockerd's command line")
+        );
+        assert_eq!(
+            seen("host.daemon.log-level").as_deref(),
+            Some("log-level debug")
+        );
     }
 }
