@@ -66,10 +66,8 @@ pub fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
 }
 
 pub fn main(a: AuditArgs) -> ExitCode {
-    match a.target {
-        Some(AuditTarget::Host(h)) => return crate::audit_host::main(h),
-        Some(AuditTarget::Dockerfile(d)) => return dockerfile_main(d),
-        None => {}
+    if let Some(AuditTarget::Dockerfile(d)) = a.target {
+        return dockerfile_main(d);
     }
     if a.configs.is_empty() && a.root.is_none() {
         eprintln!("ward audit: give CONFIG.json files or --root DIR (see ward audit --help)");

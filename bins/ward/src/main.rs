@@ -56,6 +56,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Sandbox(a) => sandbox_main(a),
+        // The host audit reads the host (audit_host.rs, which uses
+        // audit.rs's output); the rest is audit.rs's.
+        Cmd::Audit(ward_cli::AuditArgs {
+            target: Some(ward_cli::AuditTarget::Host(h)),
+            ..
+        }) => audit_host::main(h),
         Cmd::Audit(a) => audit::main(a),
     }
 }
