@@ -77,6 +77,26 @@ fn daemons(a: &HostArgs) -> Result<Vec<Daemon>, String> {
     Ok(out)
 }
 
+/// The systemd units of dockerd, where they are.
+fn unit(name: &str) -> Option<PathBuf> {
+    [
+        "/etc/systemd/system",
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+    ]
+    .iter()
+    .map(|d| Path::new(d).join(name))
+    .find(|p| p.exists())
+}
+
+/// docker.socket's paths, for `-H fd://`.
+fn activated_sockets() -> Vec<PathBuf> {
+    unit("docker.socket")
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| daemon::listen_streams(&t))
+        .unwrap_or_default()
+}
+
 fn stat(p: &Path) -> Option<FileInfo> {
     let m = std::fs::metadata(p).ok()?;
     Some(FileInfo {
@@ -90,7 +110,7 @@ fn stat(p: &Path) -> Option<FileInfo> {
 /// The daemon's files with their kinds (those that exist).
 fn files(cfg: &DaemonConfig, config_path: &Path) -> Vec<(Kind, FileInfo)> {
     let mut want: Vec<(Kind, PathBuf)> = cfg
-        .unix_sockets()
+        .unix_sockets(&activated_sockets())
         .into_iter()
         .map(|p| (Kind::DockerSocket, p))
         .collect();
@@ -120,19 +140,11 @@ fn files(cfg: &DaemonConfig, config_path: &Path) -> Vec<(Kind, FileInfo)> {
             want.push((Kind::RegistryCert, f.path()));
         }
     }
-    for (unit, kind) in [
+    for (name, kind) in [
         ("docker.service", Kind::ServiceUnit),
         ("docker.socket", Kind::SocketUnit),
     ] {
-        if let Some(p) = [
-            "/etc/systemd/system",
-            "/lib/systemd/system",
-            "/usr/lib/systemd/system",
-        ]
-        .iter()
-        .map(|d| Path::new(d).join(unit))
-        .find(|p| p.exists())
-        {
+        if let Some(p) = unit(name) {
             want.push((kind, p));
         }
     }
@@ -261,7 +273,11 @@ fn api_containers(cfg: &DaemonConfig, daemon_report: &mut Report) -> Vec<Report>
         id: "container.*".into(),
         reason,
     };
-    let Some(sock) = cfg.unix_sockets().into_iter().find(|p| p.exists()) else {
+    let Some(sock) = cfg
+        .unix_sockets(&activated_sockets())
+        .into_iter()
+        .find(|p| p.exists())
+    else {
         daemon_report.skipped.push(skip(
             "no unix socket of dockerd exists here: running containers not audited".into(),
         ));

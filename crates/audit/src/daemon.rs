@@ -196,16 +196,26 @@ impl DaemonConfig {
         }
     }
 
-    /// The unix socket paths among the hosts.
-    pub fn unix_sockets(&self) -> Vec<PathBuf> {
-        self.hosts()
-            .iter()
-            .filter_map(|h| {
-                h.strip_prefix("unix://")
-                    .or_else(|| h.starts_with('/').then_some(h.as_str()))
-            })
-            .map(PathBuf::from)
-            .collect()
+    /// The unix socket paths among the hosts; `-H fd://` (systemd socket
+    /// activation, Debian's default) stands for `activated` (docker.socket's
+    /// ListenStream paths), else /run/docker.sock.
+    pub fn unix_sockets(&self, activated: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for h in self.hosts() {
+            if let Some(p) = h
+                .strip_prefix("unix://")
+                .or_else(|| h.starts_with('/').then_some(h.as_str()))
+            {
+                out.push(PathBuf::from(p));
+            } else if h.starts_with("fd://") {
+                match activated {
+                    [] => out.push(PathBuf::from("/run/docker.sock")),
+                    a => out.extend(a.iter().cloned()),
+                }
+            }
+        }
+        out.dedup();
+        out
     }
 
     /// A finding of `check` about `key`, placed where the key was set.
@@ -235,6 +245,16 @@ impl DaemonConfig {
             None => format!("{key} not set (dockerd's default: {default})"),
         }
     }
+}
+
+/// The unix socket paths of a systemd socket unit (`ListenStream=/path`).
+pub fn listen_streams(unit: &str) -> Vec<PathBuf> {
+    unit.lines()
+        .filter_map(|l| l.trim().strip_prefix("ListenStream="))
+        .map(str::trim)
+        .filter(|p| p.starts_with('/'))
+        .map(PathBuf::from)
+        .collect()
 }
 
 macro_rules! check {
@@ -450,7 +470,20 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(c.hosts(), ["unix:///run/d.sock", "tcp://127.0.0.1:2375"]);
-        assert_eq!(c.unix_sockets(), [PathBuf::from("/run/d.sock")]);
+        assert_eq!(c.unix_sockets(&[]), [PathBuf::from("/run/d.sock")]);
+        let fd = DaemonConfig::merge(
+            Path::new("x"),
+            None,
+            &argv("-H fd:// --containerd=/run/containerd/containerd.sock"),
+        )
+        .expect("ok");
+        assert_eq!(fd.unix_sockets(&[]), [PathBuf::from("/run/docker.sock")]);
+        let unit = "[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\nSocketGroup=docker\n";
+        assert_eq!(listen_streams(unit), [PathBuf::from("/run/docker.sock")]);
+        assert_eq!(
+            fd.unix_sockets(&[PathBuf::from("/x.sock")]),
+            [PathBuf::from("/x.sock")]
+        );
         let f = check(&c);
         let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
         assert!(ids.contains(&"host.daemon.tcp-without-tls"), "{ids:?}");
