@@ -2,11 +2,14 @@
 //! container configs — files, or the containers of a ward-oci state root.
 //! The findings are the policy engine's rules (`ward-policy`): the same
 //! checks that `ward-oci` enforces, reported whatever their policy mode.
+//! `ward audit host` and `ward audit dockerfile` report with ward-audit's
+//! finding model (audit_host.rs, and below).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use ward_cli::AuditArgs;
+use ward_audit::render;
+use ward_cli::{AuditArgs, AuditTarget, DockerfileArgs, Format, OutputArgs};
 use ward_policy::audit::{findings, render, Finding};
 use ward_runtime::state::{self, Status, Store};
 
@@ -15,10 +18,10 @@ const EXIT_ERROR: u8 = 125;
 
 /// One audited config: what it is, the container (id, status) for
 /// `--root`, and its findings.
-struct Report {
-    target: String,
+pub struct Report {
+    pub target: String,
     container: Option<(String, &'static str)>,
-    findings: Vec<Finding>,
+    pub findings: Vec<Finding>,
 }
 
 fn audit_config(path: &Path) -> Result<Report, String> {
@@ -36,7 +39,7 @@ fn audit_config(path: &Path) -> Result<Report, String> {
     })
 }
 
-fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
+pub fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
     if !root.is_dir() {
         return Err(format!("--root {}: not a directory", root.display()));
     }
@@ -63,6 +66,9 @@ fn audit_root(root: &Path) -> Result<Vec<Report>, String> {
 }
 
 pub fn main(a: AuditArgs) -> ExitCode {
+    if let Some(AuditTarget::Dockerfile(d)) = a.target {
+        return dockerfile_main(d);
+    }
     if a.configs.is_empty() && a.root.is_none() {
         eprintln!("ward audit: give CONFIG.json files or --root DIR (see ward audit --help)");
         return ExitCode::from(EXIT_ERROR);
@@ -86,7 +92,21 @@ pub fn main(a: AuditArgs) -> ExitCode {
             }
         }
     }
-    if a.json {
+    if a.format == Some(Format::Sarif) {
+        let converted: Vec<ward_audit::Report> = reports
+            .iter()
+            .map(|r| ward_audit::Report {
+                target: r.target.clone(),
+                findings: r
+                    .findings
+                    .iter()
+                    .map(ward_audit::Finding::from_policy)
+                    .collect(),
+                skipped: Vec::new(),
+            })
+            .collect();
+        println!("{:#}", render::sarif(&converted));
+    } else if a.json || a.format == Some(Format::Json) {
         let v: Vec<serde_json::Value> = reports
             .iter()
             .map(|r| {
@@ -118,4 +138,42 @@ pub fn main(a: AuditArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Prints `reports` as `out` asks, and the exit code of `--fail-on`.
+pub fn output(reports: &[ward_audit::Report], out: &OutputArgs) -> ExitCode {
+    let format = out
+        .format
+        .unwrap_or(if out.json { Format::Json } else { Format::Text });
+    match format {
+        Format::Text => print!("{}", render::text(reports)),
+        Format::Json => println!("{}", render::json(reports)),
+        Format::Sarif => println!("{:#}", render::sarif(reports)),
+    }
+    if out
+        .fail_on
+        .is_some_and(|min| reports.iter().any(|r| r.fails(min)))
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn dockerfile_main(a: DockerfileArgs) -> ExitCode {
+    let mut reports = Vec::new();
+    for p in &a.paths {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("ward audit dockerfile: {}: {e}", p.display());
+                return ExitCode::from(EXIT_ERROR);
+            }
+        };
+        let mut r = ward_audit::Report::new(p.display().to_string());
+        r.findings = ward_audit::check_dockerfile(p, &text);
+        r.sort();
+        reports.push(r);
+    }
+    output(&reports, &a.output)
 }

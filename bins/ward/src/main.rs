@@ -12,6 +12,7 @@ use ward_cli::{Cli, Cmd, SandboxArgs};
 use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
+mod audit_host;
 mod image;
 mod trust;
 
@@ -57,6 +58,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Sandbox(a) => sandbox_main(a),
+        // The host audit reads the host (audit_host.rs, which uses
+        // audit.rs's output); the rest is audit.rs's.
+        Cmd::Audit(ward_cli::AuditArgs {
+            target: Some(ward_cli::AuditTarget::Host(h)),
+            ..
+        }) => audit_host::main(h),
         Cmd::Audit(a) => audit::main(a),
         Cmd::Image(a) => image::main(a),
         Cmd::Trust(t) => trust::main(t),

@@ -28,7 +28,8 @@ pub enum Cmd {
     /// Run a host command in a hardened sandbox: read-only host, no network,
     /// no capabilities, seccomp, Landlock, cgroup limits.
     Sandbox(SandboxArgs),
-    /// Audit container configs against the CIS Docker Benchmark (section 5).
+    /// Audit container configs (CIS Docker Benchmark section 5), the Docker
+    /// host (`ward audit host`) or Dockerfiles (`ward audit dockerfile`).
     Audit(AuditArgs),
     /// Manage images: pull, ls, inspect, rm, prune, load, save.
     Image(ImageArgs),
@@ -130,9 +131,13 @@ pub struct SandboxArgs {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'"
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'\n  ward audit host --format sarif > host.sarif\n  ward audit dockerfile Dockerfile --fail-on high"
 )]
 pub struct AuditArgs {
+    /// What to audit besides container configs (the host, Dockerfiles).
+    #[command(subcommand)]
+    pub target: Option<AuditTarget>,
     /// config.json files to audit.
     #[arg(value_name = "CONFIG.json")]
     pub configs: Vec<PathBuf>,
@@ -143,9 +148,87 @@ pub struct AuditArgs {
     /// (with --root also "id" and "status" of each container).
     #[arg(long)]
     pub json: bool,
+    /// Output format: text, json (as --json) or sarif (SARIF 2.1.0, the
+    /// finding model of `ward audit host`: ids container.RULE).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<Format>,
     /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
     #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+}
+
+/// `ward audit`'s output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// The targets of `ward audit` other than container configs.
+#[derive(Subcommand)]
+pub enum AuditTarget {
+    /// The Docker host: the daemon's effective configuration (daemon.json and
+    /// the running dockerd's command line), its files' owners and modes, who
+    /// can reach its socket, audit rules, and the running containers (CIS
+    /// Docker Benchmark sections 1, 2, 3 and 5).
+    Host(HostArgs),
+    /// Dockerfiles: ADD, remote downloads, USER, secrets, unpinned bases, apt,
+    /// setuid, HEALTHCHECK, ... (hadolint-like; CIS section 4).
+    Dockerfile(DockerfileArgs),
+}
+
+/// The output options of the audit targets.
+#[derive(clap::Args, Clone)]
+pub struct OutputArgs {
+    /// JSON output: [{"target", "findings": [{"id", "cis", "severity", "title",
+    /// "seen", "file", "line", "why", "fix"}], "skipped": [{"id", "reason"}]}].
+    #[arg(long)]
+    pub json: bool,
+    /// Output format: text, json (as --json) or sarif (SARIF 2.1.0).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<Format>,
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  ward audit host\n  ward audit host --pid-file /run/docker.pid --fail-on high\n  ward audit host --format sarif > host.sarif"
+)]
+pub struct HostArgs {
+    /// The daemon's daemon.json [default: the running dockerd's
+    /// --config-file, else /etc/docker/daemon.json].
+    #[arg(
+        long = "config-file",
+        visible_alias = "daemon-json",
+        value_name = "FILE"
+    )]
+    pub config_file: Option<PathBuf>,
+    /// The dockerd to audit, by its pid file [default: every running dockerd].
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Also audit the containers of this ward-oci state root.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Do not ask the Docker API for the running containers.
+    #[arg(long)]
+    pub no_containers: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example: ward audit dockerfile Dockerfile build/Dockerfile.prod --format sarif"
+)]
+pub struct DockerfileArgs {
+    /// Dockerfiles to audit.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
