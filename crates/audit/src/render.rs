@@ -45,18 +45,7 @@ pub fn text(reports: &[Report]) -> String {
 
 /// "2 critical, 1 high, ..." or "no findings".
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no findings".into();
-    }
-    Severity::ALL
-        .iter()
-        .rev()
-        .filter_map(|s| {
-            let n = findings.iter().filter(|f| f.severity == *s).count();
-            (n > 0).then(|| format!("{n} {}", s.as_str()))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    ward_policy::audit::severity_summary(&findings.iter().map(|f| f.severity).collect::<Vec<_>>())
 }
 
 /// `--json`: the reports as an array.

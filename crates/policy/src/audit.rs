@@ -68,14 +68,20 @@ pub fn render(name: &str, findings: &[Finding]) -> String {
 
 /// "2 critical, 1 high, ..." or "no findings".
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
+    severity_summary(&findings.iter().map(|f| f.severity).collect::<Vec<_>>())
+}
+
+/// "2 critical, 1 high, ..." for the severities of some findings (every
+/// report of ward's: this one and ward-audit's), or "no findings".
+pub fn severity_summary(severities: &[Severity]) -> String {
+    if severities.is_empty() {
         return "no findings".into();
     }
     Severity::ALL
         .iter()
         .rev()
         .filter_map(|s| {
-            let n = findings.iter().filter(|f| f.severity == *s).count();
+            let n = severities.iter().filter(|f| *f == s).count();
             (n > 0).then(|| format!("{n} {}", s.as_str()))
         })
         .collect::<Vec<_>>()
