@@ -175,7 +175,7 @@ def _selects(sel, pkg, target, label):
 # Packages whose tests do not depend on the kernel (pure logic, generated
 # docs, the architecture check, which needs cargo): run on the host only,
 # so the guests carry what needs their kernel.
-HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli", "ward-registry", "ward-image", "ward-trust", "ward-engine", "ward-audit"}
+HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli", "ward-registry", "ward-image", "ward-trust", "ward-engine", "ward-audit", "ward-dockerapi"}
 # Test targets of other packages that are host-only for the same reason
 # (LABEL as _label writes it): the image commands talk to registries and
 # stores, not to the kernel's container features.
