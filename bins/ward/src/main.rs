@@ -15,6 +15,7 @@ mod audit;
 mod audit_host;
 mod image;
 mod trust;
+mod authz;
 
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         Cmd::Audit(a) => audit::main(a),
         Cmd::Image(a) => image::main(a),
         Cmd::Trust(t) => trust::main(t),
+        Cmd::AuthzPlugin(a) => authz::main(a),
     }
 }
 

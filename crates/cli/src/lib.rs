@@ -36,6 +36,10 @@ pub enum Cmd {
     /// Image trust: the keys that sign and verify images (docs/trust.md).
     #[command(subcommand)]
     Trust(TrustCmd),
+    /// Serve Docker's authorization plugin protocol (`dockerd
+    /// --authorization-plugin=ward`): judge container creates, execs,
+    /// updates and image pulls with ward's policy.
+    AuthzPlugin(AuthzPluginArgs),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +61,30 @@ pub struct KeygenArgs {
     /// `cosign sign --key` and skopeo's --sign-by-sigstore-private-key.
     #[arg(long)]
     pub cosign: bool,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example: ward authz-plugin --policy /etc/ward/policy.toml &\n         dockerd --authorization-plugin=ward\nSee docs/authz-plugin.md."
+)]
+pub struct AuthzPluginArgs {
+    /// The unix socket to listen on (dockerd finds plugin sockets in /run/docker/plugins).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/run/docker/plugins/ward.sock"
+    )]
+    pub socket: PathBuf,
+    /// The policy file [default: /etc/ward/policy.toml when it exists, else the built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Append the audit records here (overrides the policy's audit_log).
+    #[arg(long = "audit-log", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Allow image pulls from REGISTRY only (docker.io, quay.io, host:port); repeatable
+    /// [default: every registry].
+    #[arg(long = "allow-registry", value_name = "REGISTRY")]
+    pub allow_registry: Vec<String>,
 }
 
 #[derive(clap::Args)]

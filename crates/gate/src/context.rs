@@ -61,6 +61,23 @@ pub fn config_context(root: &Path, bundle: &Path, spec: &Spec) -> Context {
 }
 
 /// Fills in how the rootfs and each bind source were opened.
+/// The host context of a config an engine was asked for and has not made
+/// yet (`ward authz-plugin` judging a Docker API request): bind sources
+/// that exist are opened and judged by what they are (a symlink to `/` is
+/// `/`); a source that does not exist yet is judged on its path (dockerd
+/// creates a missing `-v` source; a new volume's directory). There is no
+/// rootfs yet.
+pub fn request_context(root: &Path, spec: &Spec) -> Context {
+    // No rootfs: nothing can lie inside it.
+    let mut resolved = source::resolve(Path::new("/"), Path::new("/nonexistent/rootfs"), spec);
+    resolved
+        .binds
+        .retain(|_, r| !matches!(r, Err(e) if e.kind() == std::io::ErrorKind::NotFound));
+    let mut ctx = host_context(root, spec, Some(&resolved));
+    ctx.rootfs = None;
+    ctx
+}
+
 fn judge_sources(ctx: &mut Context, resolved: &Resolved) {
     let mut watched: Vec<String> = ward_policy::mounts::sensitive_paths()
         .chain(ward_policy::rules::RUNTIME_SOCKETS)

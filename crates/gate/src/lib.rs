@@ -22,7 +22,7 @@ use ward_policy::{Decision, Policy, PolicyError, Scope};
 use ward_runtime::admission::{Admission, Making, Subject};
 use ward_runtime::{log, Error, Result};
 
-pub use context::{config_context, host_context};
+pub use context::{config_context, host_context, request_context};
 pub use trail::redact_env;
 
 /// Loads the policy as ward-oci's global flags say: `--policy FILE`, else
