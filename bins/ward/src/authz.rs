@@ -49,7 +49,8 @@ pub(crate) struct AuthzRequest {
     auth_method: Option<String>,
     #[serde(rename = "RequestMethod", default)]
     method: String,
-    #[serde(rename = "RequestURI", default)]
+    // moby: `json:"RequestUri"`.
+    #[serde(rename = "RequestUri", alias = "RequestURI", default)]
     uri: String,
     /// Go's []byte: base64, or null.
     #[serde(rename = "RequestBody", default)]
@@ -193,8 +194,13 @@ fn full_body(req: &AuthzRequest) -> Result<Vec<u8>, String> {
             "the body's Content-Type is {ct:?}, not application/json: dockerd forwards only JSON bodies to plugins"
         ));
     }
+    let shown = || {
+        base64::engine::general_purpose::STANDARD
+            .decode(req.body.as_deref().unwrap_or(""))
+            .map_or(0, |b| b.len())
+    };
     let Some(len) = header(req, "Content-Length") else {
-        return Err("the request has no Content-Length (a chunked or streamed body): dockerd does not forward such a body whole to plugins".into());
+        return Err(format!("the request has no Content-Length (a chunked or streamed body; {} bytes shown): dockerd does not show plugins such a body whole in every version", shown()));
     };
     let len: u64 = len
         .trim()
