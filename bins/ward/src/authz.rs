@@ -97,6 +97,8 @@ impl Verdict {
 pub(crate) struct Judge {
     pub(crate) policy: Policy,
     pub(crate) registries: Vec<String>,
+    /// The daemon as the mapping assumes it (AppArmor on the host or not).
+    pub(crate) daemon: ward_dockerapi::Daemon,
     /// The host context of a config (host facts; a stub in unit tests).
     pub(crate) context: fn(&ward_spec::Spec) -> ward_policy::Context,
 }
@@ -286,13 +288,8 @@ pub(crate) fn judge(j: &Judge, req: &AuthzRequest) -> Verdict {
 
 fn judge_container(j: &Judge, endpoint: &'static str, body: &[u8]) -> Verdict {
     let spec = match endpoint {
-        "container.create" => ward_dockerapi::parse_create(body).and_then(|b| {
-            ward_dockerapi::spec_for_create_with(
-                &b,
-                &ward_dockerapi::Daemon::default(),
-                &device_node,
-            )
-        }),
+        "container.create" => ward_dockerapi::parse_create(body)
+            .and_then(|b| ward_dockerapi::spec_for_create_with(&b, &j.daemon, &device_node)),
         "container.exec" => {
             ward_dockerapi::parse_exec(body).and_then(|b| ward_dockerapi::exec_spec(&b))
         }
@@ -555,6 +552,11 @@ pub fn main(a: AuthzPluginArgs) -> ExitCode {
                 .map(|r| registry_of(&format!("{r}/x")))
                 .collect(),
             context: host_context,
+            daemon: ward_dockerapi::Daemon {
+                apparmor: std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+                    .is_ok_and(|s| s.trim() == "Y"),
+                ..ward_dockerapi::Daemon::default()
+            },
         },
         audit_log,
     });

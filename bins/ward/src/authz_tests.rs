@@ -15,6 +15,7 @@ fn judge_with(
         policy: Policy::default(),
         registries: registries.iter().map(|s| s.to_string()).collect(),
         context: |_| ward_policy::Context::default(),
+        daemon: ward_dockerapi::Daemon::default(),
     };
     let req = AuthzRequest {
         user: None,
