@@ -223,6 +223,7 @@ fn import(d: &Daemon) {
 
 fn assert_refused(d: &Daemon, args: &[&str], rule: &str) {
     let (rc, out) = d.docker(args);
+    eprintln!("docker {}: rc={rc}\n{out}", args.join(" "));
     assert!(
         rc != 0
             && out.contains("authorization denied by plugin ward")
@@ -253,7 +254,14 @@ fn dockerd_with_the_ward_authz_plugin() {
         }
     };
     import(&d);
+    cli_requests(&d);
+    raw_requests(&d);
+    audit_records(&d);
+    plugin_stopped(&d);
+}
 
+/// The docker CLI: refusals show ward's message; ordinary requests work.
+fn cli_requests(d: &Daemon) {
     // An ordinary container runs.
     let (rc, out) = d.docker(&["run", "--rm", "--network", "none", IMG, "true"]);
     assert_eq!(rc, 0, "an ordinary docker run: {out}");
@@ -281,7 +289,7 @@ fn dockerd_with_the_ward_authz_plugin() {
         ),
     ] {
         let a = run(extra);
-        assert_refused(&d, &a.iter().map(String::as_str).collect::<Vec<_>>(), rule);
+        assert_refused(d, &a.iter().map(String::as_str).collect::<Vec<_>>(), rule);
     }
 
     // exec --privileged is refused, an ordinary exec runs.
@@ -297,7 +305,7 @@ fn dockerd_with_the_ward_authz_plugin() {
         "60",
     ]);
     assert_eq!(rc, 0, "docker run -d: {out}");
-    assert_refused(&d, &["exec", "--privileged", "c1", "true"], "privileged");
+    assert_refused(d, &["exec", "--privileged", "c1", "true"], "privileged");
     let (rc, out) = d.docker(&["exec", "c1", "true"]);
     assert_eq!(rc, 0, "an ordinary exec: {out}");
     let (rc, out) = d.docker(&["rm", "-f", "c1"]);
@@ -305,12 +313,14 @@ fn dockerd_with_the_ward_authz_plugin() {
 
     // A pull from a registry outside the allow-list.
     assert_refused(
-        &d,
+        d,
         &["pull", "registry.invalid:5000/app:1"],
         "image.registry",
     );
+}
 
-    // Raw requests in the forms that bypassed plugins.
+/// Raw requests in the forms that bypassed plugins.
+fn raw_requests(d: &Daemon) {
     let privileged =
         format!(r#"{{"Image":"{IMG}","HostConfig":{{"Privileged":true,"NetworkMode":"none"}}}}"#);
     let json = "Content-Type: application/json\r\n";
@@ -382,8 +392,10 @@ fn dockerd_with_the_ward_authz_plugin() {
         rc == 0 && out.trim().is_empty(),
         "containers were made: {out}"
     );
+}
 
-    // Every request has an audit line; the refusals name their rules.
+/// Every request has an audit line; the refusals name their rules.
+fn audit_records(d: &Daemon) {
     let log = std::fs::read_to_string(d.dir.join("audit.log")).unwrap_or_default();
     let recs: Vec<serde_json::Value> = log
         .lines()
@@ -414,8 +426,11 @@ fn dockerd_with_the_ward_authz_plugin() {
     assert!(recs
         .iter()
         .any(|r| r["decision"] != "refused" && r["endpoint"] == "container.create"));
+}
 
-    // The plugin stopped: dockerd refuses (it retries the plugin, then fails).
+/// The plugin stopped: dockerd refuses (it retries the plugin, then fails).
+fn plugin_stopped(d: &Daemon) {
+    let json = "Content-Type: application/json\r\n";
     d.kill("plugin.pid", nix::sys::signal::Signal::SIGKILL);
     let ordinary =
         format!(r#"{{"Image":"{IMG}","Cmd":["true"],"HostConfig":{{"NetworkMode":"none"}}}}"#);
