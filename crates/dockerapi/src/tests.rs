@@ -229,3 +229,173 @@ fn a_privileged_exec_is_refused_an_ordinary_one_is_not() {
     assert!(!judge(r#"{"privileged":true,"Cmd":["sh"]}"#));
     assert!(judge(r#"{"Cmd":["sh"],"User":"1000"}"#));
 }
+
+fn has_ns(s: &Spec, k: NamespaceType) -> bool {
+    s.linux
+        .as_ref()
+        .is_some_and(|l| l.namespaces.iter().any(|n| n.kind == k))
+}
+
+#[test]
+fn each_namespace_mode() {
+    let s = create(r#"{"HostConfig":{}}"#);
+    for k in [
+        NamespaceType::Pid,
+        NamespaceType::Network,
+        NamespaceType::Ipc,
+        NamespaceType::Uts,
+        NamespaceType::Mount,
+    ] {
+        assert!(has_ns(&s, k), "{k:?} by default");
+    }
+    // Docker 20.10 on cgroup v1: the host's cgroup namespace unless "private".
+    assert!(!has_ns(&s, NamespaceType::Cgroup));
+    assert!(has_ns(
+        &create(r#"{"HostConfig":{"CgroupnsMode":"private"}}"#),
+        NamespaceType::Cgroup
+    ));
+    assert!(!has_ns(
+        &create(r#"{"HostConfig":{"UTSMode":"host"}}"#),
+        NamespaceType::Uts
+    ));
+    assert!(!has_ns(
+        &create(r#"{"HostConfig":{"IpcMode":"host"}}"#),
+        NamespaceType::Ipc
+    ));
+    assert!(has_ns(
+        &create(r#"{"HostConfig":{"IpcMode":"shareable"}}"#),
+        NamespaceType::Ipc
+    ));
+    // No user namespace without userns-remap, with or without "host".
+    assert!(!has_ns(
+        &create(r#"{"HostConfig":{"UsernsMode":"host"}}"#),
+        NamespaceType::User
+    ));
+    let d = Policy::default().decide(
+        &create(r#"{"HostConfig":{"IpcMode":"host","UTSMode":"host"}}"#),
+        &Context::default(),
+        Scope::Container,
+    );
+    for id in ["namespace.host-ipc", "namespace.host-uts"] {
+        assert!(d.warned.iter().any(|h| h.rule == id), "{id}");
+    }
+}
+
+#[test]
+fn mounts_of_each_type_and_tmpfs() {
+    let s = create(
+        r#"{"HostConfig":{"Mounts":[
+            {"Type":"bind","Source":"/srv/a","Target":"/a","BindOptions":{"Propagation":"rshared","NonRecursive":true}},
+            {"Type":"volume","Source":"data","Target":"/d","ReadOnly":true},
+            {"Type":"tmpfs","Target":"/t"}],
+          "Tmpfs":{"/run":"size=1m"}}}"#,
+    );
+    let n = s.mounts.len();
+    let (a, v, t, r) = (
+        &s.mounts[n - 4],
+        &s.mounts[n - 3],
+        &s.mounts[n - 2],
+        &s.mounts[n - 1],
+    );
+    assert_eq!(a.options, ["bind", "rshared"]);
+    assert_eq!(
+        v.source.as_deref(),
+        Some("/var/lib/docker/volumes/data/_data")
+    );
+    assert!(v.options.contains(&"ro".to_string()));
+    assert_eq!(t.kind.as_deref(), Some("tmpfs"));
+    assert_eq!(
+        (r.destination.as_str(), r.kind.as_deref()),
+        ("/run", Some("tmpfs"))
+    );
+    assert!(r.options.contains(&"size=1m".to_string()));
+    let d = Policy::default().decide(
+        &create(r#"{"HostConfig":{"Binds":["/srv/a:/a:rshared"]}}"#),
+        &Context::default(),
+        Scope::Container,
+    );
+    assert!(d
+        .warned
+        .iter()
+        .any(|h| h.rule == "mount.propagation-shared"));
+    for bad in [
+        r#"{"HostConfig":{"Mounts":[{"Type":"bind","Source":"rel","Target":"/a"}]}}"#,
+        r#"{"HostConfig":{"Mounts":[{"Type":"npipe","Source":"x","Target":"/a"}]}}"#,
+        r#"{"HostConfig":{"Mounts":[{"Type":"bind","Source":"/a","Target":"rel"}]}}"#,
+        r#"{"HostConfig":{"Binds":["/a:rel"]}}"#,
+    ] {
+        assert!(
+            parse_create(bad.as_bytes())
+                .and_then(|b| spec_for_create(&b))
+                .is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn apparmor_where_the_host_has_it() {
+    let on = Daemon {
+        apparmor: true,
+        ..Daemon::default()
+    };
+    let profile = |json: &str| {
+        let b = parse_create(json.as_bytes()).expect("parses");
+        spec_for_create_with(&b, &on, &|_| None)
+            .expect("maps")
+            .process
+            .and_then(|p| p.apparmor_profile)
+    };
+    assert_eq!(profile(r#"{}"#).as_deref(), Some("docker-default"));
+    assert_eq!(
+        profile(r#"{"HostConfig":{"SecurityOpt":["apparmor=unconfined"]}}"#).as_deref(),
+        Some("unconfined")
+    );
+    assert_eq!(
+        profile(r#"{"HostConfig":{"Privileged":true}}"#).as_deref(),
+        Some("unconfined")
+    );
+    // Not set where the host has no AppArmor (dockerd does not either).
+    assert_eq!(
+        create(r#"{}"#).process.and_then(|p| p.apparmor_profile),
+        None
+    );
+}
+
+#[test]
+fn a_device_looked_up_on_the_host_gets_its_numbers_and_a_cgroup_rule() {
+    let b = parse_create(
+        br#"{"HostConfig":{"Devices":[{"PathOnHost":"/dev/fuse","CgroupPermissions":"rw"}]}}"#,
+    )
+    .expect("parses");
+    let s = spec_for_create_with(&b, &Daemon::default(), &|p| {
+        (p == "/dev/fuse").then(|| DeviceNode {
+            kind: "c".into(),
+            major: 10,
+            minor: 229,
+        })
+    })
+    .expect("maps");
+    let l = s.linux.as_ref().expect("linux");
+    assert_eq!((l.devices[0].major, l.devices[0].minor), (10, 229));
+    let r = l.resources.as_ref().expect("resources");
+    assert_eq!(r.devices.len(), 2, "deny all, then the device");
+    assert_eq!(
+        (r.devices[1].major, r.devices[1].access.as_deref()),
+        (Some(10), Some("rw"))
+    );
+}
+
+#[test]
+fn an_update_body_is_its_resources() {
+    let r = parse_update(
+        br#"{"Memory":2097152,"PidsLimit":50,"CpuQuota":20000,"RestartPolicy":{"Name":"always"}}"#,
+    )
+    .expect("parses");
+    let s = update_spec(&r);
+    let res = s.linux.and_then(|l| l.resources).expect("resources");
+    assert_eq!(res.memory.and_then(|m| m.limit), Some(2_097_152));
+    assert_eq!(res.pids.and_then(|p| p.limit), Some(50));
+    assert_eq!(res.cpu.and_then(|c| c.quota), Some(20_000));
+    assert!(parse_update(br#"{"memory":1,"Memory":2}"#).is_err());
+}
