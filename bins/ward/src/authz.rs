@@ -4,7 +4,7 @@
 //! (`AuthZPlugin.AuthZRes`). Container creates, execs and updates are
 //! turned into the OCI config dockerd would hand its runtime
 //! (ward-dockerapi) and judged by ward's runtime policy: one
-//! implementation. Image pulls are judged by the registry allow-list.
+//! implementation. Image pulls are judged by the `[images]` trust policy (ward-trust).
 //!
 //! Fail closed: a request that changes a container and whose body the
 //! plugin cannot see whole, or cannot read as dockerd reads it, is refused
@@ -96,7 +96,6 @@ impl Verdict {
 /// What the plugin judges with.
 pub(crate) struct Judge {
     pub(crate) policy: Policy,
-    pub(crate) registries: Vec<String>,
     /// The daemon as the mapping assumes it (AppArmor on the host or not).
     pub(crate) daemon: ward_dockerapi::Daemon,
     /// The host context of a config (host facts; a stub in unit tests).
@@ -350,20 +349,6 @@ fn device_node(path: &str) -> Option<ward_dockerapi::DeviceNode> {
     })
 }
 
-/// The registry of an image reference (Docker's rule: the first component
-/// names a registry when it has a `.` or `:` or is `localhost`).
-pub(crate) fn registry_of(image: &str) -> String {
-    match image.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => {
-            match first.to_ascii_lowercase().as_str() {
-                "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
-                f => f.into(),
-            }
-        }
-        _ => "docker.io".into(),
-    }
-}
-
 fn judge_pull(j: &Judge, query: &str) -> Verdict {
     let mut from_image = Vec::new();
     for kv in query.split('&').filter(|s| !s.is_empty()) {
@@ -390,21 +375,43 @@ fn judge_pull(j: &Judge, query: &str) -> Verdict {
             )
         }
     };
-    if j.registries.is_empty() {
-        return Verdict::allow("image.pull");
-    }
-    let reg = registry_of(image);
-    if j.registries.iter().any(|r| r.eq_ignore_ascii_case(&reg)) {
-        return Verdict::allow("image.pull");
-    }
-    Verdict::refuse(
-        "image.pull",
-        "image.registry",
-        &format!(
-            "{image:?} is pulled from {reg}, which is not an allowed registry ({}).\n    fix: pull from an allowed registry, or add it (ward authz-plugin --allow-registry {reg})",
-            j.registries.join(", ")
+    judge_image(&j.policy, image)
+}
+
+/// A pull judged by the `[images]` trust policy (ward-trust, the decision
+/// `ward image pull` makes): the repository as dockerd normalizes it
+/// (`busybox` is `docker.io/library/busybox`) must be in an allowed scope.
+/// dockerd checks no signatures: a scope that requires them is refused
+/// here (fail closed), with the way to pull a verified image.
+pub(crate) fn judge_image(policy: &Policy, image: &str) -> Verdict {
+    let refuse = |rule: &str, detail: &str, fix: &str| {
+        Verdict::refuse(
+            "image.pull",
+            rule,
+            &format!("image {image}: {detail}.\n    fix: {fix}."),
+        )
+    };
+    let full = match ward_trust::normalize_repository(image) {
+        Ok(f) => f,
+        Err(e) => {
+            return refuse(
+                ward_trust::policy::RULE_REGISTRY_NOT_ALLOWED,
+                &e,
+                "name the image as REGISTRY[:PORT]/REPOSITORY[:TAG|@DIGEST]",
+            )
+        }
+    };
+    let (registry, path) = full.split_once('/').unwrap_or((full.as_str(), ""));
+    match ward_trust::policy::requirement(policy, registry, path) {
+        Ok(ward_trust::policy::Requirement::Unsigned { .. }) => Verdict::allow("image.pull"),
+        Ok(ward_trust::policy::Requirement::Refused { rule, detail, fix }) => refuse(rule, &detail, &fix),
+        Ok(ward_trust::policy::Requirement::Signed { scope, .. }) => refuse(
+            "image.signature-unchecked",
+            &format!("[images.registries.\"{scope}\"] requires a signature, and dockerd pulls without checking one"),
+            &format!("pull and verify with ward (`ward image pull {full}`), then hand it to dockerd (`ward image save -o FILE {full}`, `docker load -i FILE`); or set signatures = \"none\" in [images.registries.\"{scope}\"] to take unsigned images from it"),
         ),
-    )
+        Err(e) => refuse(ward_trust::policy::RULE_POLICY_KEY, &e.to_string(), "fix the key file the policy names"),
+    }
 }
 
 /// The audit record of one request (one JSON line, like ward-oci's).
@@ -546,11 +553,6 @@ pub fn main(a: AuthzPluginArgs) -> ExitCode {
     let state = Arc::new(State {
         judge: Judge {
             policy,
-            registries: a
-                .allow_registry
-                .iter()
-                .map(|r| registry_of(&format!("{r}/x")))
-                .collect(),
             context: host_context,
             daemon: ward_dockerapi::Daemon {
                 apparmor: std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")

@@ -4,16 +4,19 @@ use base64::Engine as _;
 
 use super::*;
 
-fn judge_with(
-    registries: &[&str],
+fn judge_with(method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Verdict {
+    judge_under(Policy::default(), method, uri, headers, body)
+}
+
+fn judge_under(
+    policy: Policy,
     method: &str,
     uri: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Verdict {
     let j = Judge {
-        policy: Policy::default(),
-        registries: registries.iter().map(|s| s.to_string()).collect(),
+        policy,
         context: |_| ward_policy::Context::default(),
         daemon: ward_dockerapi::Daemon::default(),
     };
@@ -37,7 +40,6 @@ fn judge_with(
 fn create(uri: &str, body: &str) -> Verdict {
     let len = body.len().to_string();
     judge_with(
-        &[],
         "POST",
         uri,
         &[
@@ -114,7 +116,7 @@ fn unknown_api_versions_and_path_tricks_are_refused() {
 fn bodies_the_plugin_cannot_see_whole_are_refused() {
     let body = br#"{"HostConfig":{"Privileged":true}}"#;
     let unseen = |headers: &[(&str, &str)], body: &[u8]| {
-        let v = judge_with(&[], "POST", "/v1.41/containers/create", headers, body);
+        let v = judge_with("POST", "/v1.41/containers/create", headers, body);
         assert!(
             !v.allow && v.rules == ["authz.body-unseen"],
             "{headers:?}: {v:?}"
@@ -170,7 +172,6 @@ fn bodies_the_plugin_cannot_see_whole_are_refused() {
     // The same checks on exec and update.
     for uri in ["/v1.41/containers/abc/exec", "/v1.41/containers/abc/update"] {
         let v = judge_with(
-            &[],
             "POST",
             uri,
             &[
@@ -183,7 +184,6 @@ fn bodies_the_plugin_cannot_see_whole_are_refused() {
     }
     // A body with the JSON charset parameter is read.
     let v = judge_with(
-        &[],
         "POST",
         "/containers/create",
         &[
@@ -219,7 +219,6 @@ fn exec_start_and_other_requests() {
     let exec = |body: &str| {
         let len = body.len().to_string();
         judge_with(
-            &[],
             "POST",
             "/v1.41/containers/c1/exec",
             &[
@@ -233,7 +232,6 @@ fn exec_start_and_other_requests() {
     assert!(exec(r#"{"Cmd":["sh"]}"#).allow);
     // A start with a body (a HostConfig for API < 1.24) is refused.
     let v = judge_with(
-        &[],
         "POST",
         "/v1.23/containers/c1/start",
         &[
@@ -243,20 +241,90 @@ fn exec_start_and_other_requests() {
         b"",
     );
     assert!(!v.allow);
-    assert!(judge_with(&[], "POST", "/v1.41/containers/c1/start", &[], b"").allow);
-    assert!(judge_with(&[], "GET", "/v1.41/containers/json", &[], b"").allow);
+    assert!(judge_with("POST", "/v1.41/containers/c1/start", &[], b"").allow);
+    assert!(judge_with("GET", "/v1.41/containers/json", &[], b"").allow);
 }
 
 #[test]
-fn pulls_are_judged_by_registry() {
-    let pull = |uri: &str| judge_with(&["docker.io", "localhost:5000"], "POST", uri, &[], b"");
+fn pulls_are_judged_by_the_images_trust_policy() {
+    let policy = Policy::parse(
+        r#"
+[images.registries."docker.io/library"]
+signatures = "none"
+[images.registries."localhost:5000"]
+signatures = "none"
+[images.registries."localhost:5000/signed"]
+keys = ["/nonexistent/ward-test.pub"]
+[images.registries."quay.io"]
+allowed = false
+"#,
+        Path::new("policy.toml"),
+    )
+    .expect("policy parses");
+    let pull = |uri: &str| judge_under(policy.clone(), "POST", uri, &[], b"");
+    // A short name is Docker Hub's library, as dockerd resolves it.
     assert!(pull("/v1.41/images/create?fromImage=busybox&tag=latest").allow);
+    assert!(pull("/v1.41/images/create?fromImage=index.docker.io%2Flibrary%2Fbusybox").allow);
     assert!(pull("/v1.41/images/create?fromImage=localhost%3A5000%2Fapp&tag=1").allow);
-    let v = pull("/v1.41/images/create?fromImage=evil.example%2Fapp&tag=1");
-    assert!(!v.allow && v.rules == ["image.registry"], "{v:?}");
-    assert!(!pull("/v1.41/images/create?fromImage=busybox&fromImage=evil.example/x").allow);
+    for (uri, rule) in [
+        (
+            "/v1.41/images/create?fromImage=evil.example%2Fapp&tag=1",
+            "image.registry-not-allowed",
+        ),
+        (
+            "/v1.41/images/create?fromImage=someone%2Fapp",
+            "image.registry-not-allowed",
+        ),
+        (
+            "/v1.41/images/create?fromImage=quay.io%2Fa%2Fb",
+            "image.registry-not-allowed",
+        ),
+        (
+            "/v1.41/images/create?fromImage=localhost:5000/signed/app",
+            "image.policy-key",
+        ),
+        (
+            "/v1.41/images/create?fromImage=busybox&fromImage=evil.example/x",
+            "authz.uri",
+        ),
+    ] {
+        let v = pull(uri);
+        assert!(!v.allow && v.rules == [rule], "{uri}: {v:?}");
+        assert!(rule == "authz.uri" || v.msg.contains("fix:"), "{}", v.msg);
+    }
+    // Without a policy file no registry is allowed (ward-trust's default).
+    assert!(!judge_with("POST", "/v1.41/images/create?fromImage=busybox", &[], b"").allow);
+    // An import is not a pull.
     assert!(pull("/v1.41/images/create?fromSrc=-&repo=x").allow);
-    assert_eq!(registry_of("quay.io/a/b:1"), "quay.io");
-    assert_eq!(registry_of("library/busybox"), "docker.io");
-    assert_eq!(registry_of("index.docker.io/library/busybox"), "docker.io");
+}
+
+#[test]
+fn a_scope_that_requires_signatures_is_refused_dockerd_checks_none() {
+    let dir = std::env::temp_dir().join(format!("ward-authz-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let key = dir.join("k.pub");
+    let pem = ward_trust::PrivateKey::generate()
+        .public("test")
+        .to_pem()
+        .expect("pem");
+    std::fs::write(&key, pem).expect("write key");
+    let policy = Policy::parse(
+        &format!(
+            "[images.registries.\"docker.io\"]\nkeys = [{:?}]\n",
+            key.display().to_string()
+        ),
+        Path::new("policy.toml"),
+    )
+    .expect("policy parses");
+    let v = judge_image(&policy, "busybox");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !v.allow && v.rules == ["image.signature-unchecked"],
+        "{v:?}"
+    );
+    assert!(
+        v.msg.contains("ward image pull docker.io/library/busybox"),
+        "{}",
+        v.msg
+    );
 }

@@ -13,9 +13,9 @@ use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
 mod audit_host;
+mod authz;
 mod image;
 mod trust;
-mod authz;
 
 /// Exit code of an error of ward itself (as docker and podman do).
 const EXIT_WARD_ERROR: u8 = 125;

@@ -148,13 +148,17 @@ fn start() -> Result<Daemon, String> {
     let cgroup = format!("ward-authz-{}", std::process::id());
     let ward = env!("CARGO_BIN_EXE_ward");
     std::fs::write(dir.join("daemon.json"), "{}").map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("policy.toml"), "syslog = false\n").map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.join("policy.toml"),
+        "syslog = false\n[images.registries.\"docker.io/library\"]\nsignatures = \"none\"\n",
+    )
+    .map_err(|e| e.to_string())?;
     let script = r#"
         set -e
         mount -t tmpfs -o mode=755,size=64m tmpfs /run
         mkdir -p /run/docker/plugins
         "$WARD" authz-plugin --socket /run/docker/plugins/ward.sock --policy "$T/policy.toml" \
-            --audit-log "$T/audit.log" --allow-registry docker.io >"$T/plugin.log" 2>&1 &
+            --audit-log "$T/audit.log" >"$T/plugin.log" 2>&1 &
         echo $! >"$T/plugin.pid"
         i=0; while [ ! -S /run/docker/plugins/ward.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
         dockerd --authorization-plugin=ward --config-file "$T/daemon.json" --data-root "$T/data" \
@@ -315,7 +319,7 @@ fn cli_requests(d: &Daemon) {
     assert_refused(
         d,
         &["pull", "registry.invalid:5000/app:1"],
-        "image.registry",
+        "image.registry-not-allowed",
     );
 }
 
@@ -413,7 +417,7 @@ fn audit_records(d: &Daemon) {
         "mount.sensitive-host-path",
         "mount.runtime-socket",
         "authz.body-unseen",
-        "image.registry",
+        "image.registry-not-allowed",
     ] {
         assert!(
             recs.iter().any(|r| r["decision"] == "refused"

@@ -81,10 +81,6 @@ pub struct AuthzPluginArgs {
     /// Append the audit records here (overrides the policy's audit_log).
     #[arg(long = "audit-log", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
-    /// Allow image pulls from REGISTRY only (docker.io, quay.io, host:port); repeatable
-    /// [default: every registry].
-    #[arg(long = "allow-registry", value_name = "REGISTRY")]
-    pub allow_registry: Vec<String>,
 }
 
 #[derive(clap::Args)]
