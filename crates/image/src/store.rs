@@ -17,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -132,6 +133,22 @@ impl Store {
     /// Opens (creating its directories) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
+        // Blobs and layers of private images (keys in layers, secrets in a
+        // config's Env) must not be readable by other local users: the
+        // root is 0700, also when an older or hand-made store had another mode.
+        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(io_err("creating the store directory", parent))?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(&root) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err("creating the store directory", &root)(e)),
+        }
+        let meta = fs::metadata(&root).map_err(io_err("reading", &root))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o700))
+                .map_err(io_err("making private (mode 0700)", &root))?;
+        }
         for sub in ["blobs/sha256", "blobs/sha512", "tmp", "images", "layers"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err("creating the store directory", &p))?;
