@@ -224,7 +224,7 @@ impl Store {
         let p = self.blob_path(d);
         let f = File::open(&p).map_err(io_err("opening the blob", &p))?;
         let mut out = Vec::new();
-        f.take(limit + 1)
+        f.take(limit.saturating_add(1))
             .read_to_end(&mut out)
             .map_err(io_err("reading the blob", &p))?;
         if out.len() as u64 > limit {
@@ -263,7 +263,8 @@ impl Store {
             digest.algorithm(),
         );
         // One byte more than declared: a longer blob is refused at its first extra byte.
-        let mut limited = from.take(size + 1);
+        // (saturating: a descriptor may declare u64::MAX, which would wrap to 0.)
+        let mut limited = from.take(size.saturating_add(1));
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = match limited.read(&mut buf) {
@@ -278,7 +279,7 @@ impl Store {
                     })
                 }
             };
-            if w.written() + n as u64 > size {
+            if w.written().saturating_add(n as u64) > size {
                 return Err(StoreError::TooLong {
                     digest: digest.clone(),
                     expected: size,

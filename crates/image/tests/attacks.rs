@@ -1,9 +1,10 @@
 //! Attacks on the store found in review: a local user reading what
-//! ward pulled.
+//! ward pulled, and sizes a source declares to overflow the store's counts.
 
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 
-use ward_image::Store;
+use ward_image::{Digest, Store};
 
 fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777
@@ -29,4 +30,22 @@ fn an_open_store_is_closed_when_opened() {
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     Store::open(&root).expect("store");
     assert_eq!(mode(&root), 0o700);
+}
+
+/// A descriptor declaring u64::MAX bytes is refused as a size lie, not
+/// an arithmetic overflow (a panic in a debug build, a zero-byte limit in
+/// a release build).
+#[test]
+fn a_blob_declaring_the_largest_size_is_refused_without_overflow() {
+    let t = tempfile::tempdir().expect("tmp");
+    let store = Store::open(t.path().join("s")).expect("store");
+    let d = Digest::sha256_of(b"abc");
+    let e = store
+        .ingest(&d, u64::MAX, &mut std::io::repeat(b'a').take(3))
+        .expect_err("size lie");
+    assert!(
+        e.to_string().contains("declares 18446744073709551615"),
+        "{e}"
+    );
+    assert!(!store.has_blob(&d));
 }
