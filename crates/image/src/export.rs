@@ -81,7 +81,7 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
         "mediaType": rec.manifest_media_type,
         "digest": rec.manifest.to_string(),
         "size": size,
-        "annotations": {REF_NAME: tag, IMAGE_NAME: rec.reference},
+        "annotations": {REF_NAME: tag, IMAGE_NAME: exported_name(&reference)},
     });
     let manifests = index["manifests"].as_array_mut().ok_or_else(|| {
         ExportError::Invalid(format!("{}: no manifests array", index_path.display()))
@@ -91,6 +91,17 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
     let tmp = dir.join("index.json.tmp");
     fs::write(&tmp, index.to_string()).map_err(io_err("writing", &tmp))?;
     fs::rename(&tmp, &index_path).map_err(io_err("renaming", &index_path))
+}
+
+/// The name an export writes for `reference`: without its digest when it
+/// has a tag. A load refuses a name pinned to a digest its content does not
+/// have, and what is exported (a synthesized docker-save manifest, the
+/// platform manifest of an index) has another digest than the one pulled.
+fn exported_name(reference: &Reference) -> String {
+    match reference.tag() {
+        Some(tag) => format!("{}:{tag}", reference.name()),
+        None => reference.to_string(),
+    }
 }
 
 /// Writes the images as a classic `docker save` archive to `out`
@@ -147,7 +158,7 @@ fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), 
             .map_err(|e: crate::ReferenceError| ExportError::Invalid(e.to_string()))?;
         // The full name, not Docker's short form (`busybox:1`): docker
         // load reads both the same, podman takes a short name as localhost/.
-        let full = reference.to_string();
+        let full = exported_name(&reference);
         manifest.push(json!({"Config": config_name, "RepoTags": [full], "Layers": layers}));
         if let (Some(tag), Some(top)) = (reference.tag(), rec.layers.last()) {
             let repo = reference.name();

@@ -173,6 +173,17 @@ pub fn pull(
             )));
         }
     }
+    // A name pinned by digest (from an archive's RepoTags, a layout's
+    // annotations, --name) is a claim about the content: recorded for other
+    // bytes, a later lookup by that digest would get this image instead.
+    if let Some(pinned) = opts.name.digest() {
+        let got = pinned.same_algorithm_of(&bytes);
+        if &got != pinned {
+            return Err(ctx.refuse(format!(
+                "the name pins {pinned}, the manifest has digest {got}; refused"
+            )));
+        }
+    }
     let top = match Digest::parse(opts.tag_or_digest) {
         Ok(p) => p,
         Err(_) => top,

@@ -1,10 +1,13 @@
 //! Attacks on the store found in review: a local user reading what
-//! ward pulled, and sizes a source declares to overflow the store's counts.
+//! ward pulled, sizes a source declares to overflow the store's counts,
+//! and names that claim a digest their content does not have.
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 
-use ward_image::{Digest, Store};
+mod common;
+
+use ward_image::{pull, Digest, DockerArchive, PullOptions, Reference, Store};
 
 fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777
@@ -48,4 +51,61 @@ fn a_blob_declaring_the_largest_size_is_refused_without_overflow() {
         "{e}"
     );
     assert!(!store.has_blob(&d));
+}
+
+/// An archive (or layout) names its images: a name pinned by digest
+/// (`REPO:TAG@sha256:X`, as RepoTags or io.containerd.image.name may
+/// say) must not be recorded for other content, or a later lookup by
+/// that digest, which users take as a content pin, gets the archive's image.
+#[test]
+fn a_name_pinned_to_another_digest_is_refused() {
+    let t = tempfile::tempdir().expect("tmp");
+    let archive = common::busybox_docker_archive(t.path(), &ward_image::Platform::host().arch);
+    let store = Store::open(t.path().join("store")).expect("store");
+    let trusted = Digest::sha256_of(b"the manifest of the trusted image");
+    let name = Reference::parse(&format!("example.com/busybox:1@{trusted}"), None).expect("ref");
+    let mut src = DockerArchive::open(&archive).expect("archive");
+    let e = pull(
+        &store,
+        &mut src,
+        &PullOptions {
+            name: &name,
+            tag_or_digest: "example.com/busybox:1",
+            platform: None,
+        },
+    )
+    .expect_err("the content is not the pinned digest");
+    assert!(e.to_string().contains(&trusted.to_string()), "{e}");
+    assert!(store.records().expect("records").is_empty());
+}
+
+/// What ward saves of an image pulled by tag and digest loads again: the
+/// export names it by its tag only (its synthesized manifest has another digest).
+#[test]
+fn an_image_pinned_by_digest_survives_save_and_load() {
+    let t = tempfile::tempdir().expect("tmp");
+    let archive = common::busybox_docker_archive(t.path(), &ward_image::Platform::host().arch);
+    let store = Store::open(t.path().join("store")).expect("store");
+    let pull_as = |store: &Store, archive: &std::path::Path, name: &Reference| {
+        let mut src = DockerArchive::open(archive).expect("archive");
+        pull(
+            store,
+            &mut src,
+            &PullOptions {
+                name,
+                tag_or_digest: "example.com/busybox:1",
+                platform: None,
+            },
+        )
+    };
+    let plain = Reference::parse("example.com/busybox:1", None).expect("ref");
+    let digest = pull_as(&store, &archive, &plain).expect("pull").digest;
+    let pinned = Reference::parse(&format!("example.com/busybox:1@{digest}"), None).expect("ref");
+    let rec = pull_as(&store, &archive, &pinned).expect("pull pinned to its own digest");
+    let saved = t.path().join("saved.tar");
+    ward_image::export::save_docker_archive(&store, &[rec], &saved).expect("save");
+    let again = Store::open(t.path().join("again")).expect("store");
+    let mut src = DockerArchive::open(&saved).expect("saved archive");
+    assert_eq!(src.repo_tags().expect("tags"), ["example.com/busybox:1"]);
+    pull_as(&again, &saved, &plain).expect("load");
 }
