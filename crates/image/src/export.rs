@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -55,11 +55,16 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
             fs::create_dir_all(parent).map_err(io_err("creating", parent))?;
         }
         let tmp = dest.with_extension("tmp");
-        fs::copy(store.blob_path(d), &tmp).map_err(io_err("copying the blob to", &tmp))?;
+        let src = store.blob_path(d);
+        let mut from = File::open(&src).map_err(io_err("opening", &src))?;
+        let mut to = create_new(&tmp).map_err(io_err("copying the blob to", &tmp))?;
+        io::copy(&mut from, &mut to).map_err(io_err("copying the blob to", &tmp))?;
         fs::rename(&tmp, &dest).map_err(io_err("renaming", &dest))?;
     }
     let layout = dir.join("oci-layout");
-    fs::write(&layout, r#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err("writing", &layout))?;
+    create_new(&layout)
+        .and_then(|mut f| f.write_all(br#"{"imageLayoutVersion":"1.0.0"}"#))
+        .map_err(io_err("writing", &layout))?;
     let index_path = dir.join("index.json");
     let mut index: Value = match fs::read(&index_path) {
         Ok(b) => serde_json::from_slice(&b)
@@ -89,8 +94,26 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
     manifests.retain(|m| m["annotations"][REF_NAME].as_str() != Some(tag.as_str()));
     manifests.push(entry);
     let tmp = dir.join("index.json.tmp");
-    fs::write(&tmp, index.to_string()).map_err(io_err("writing", &tmp))?;
+    create_new(&tmp)
+        .and_then(|mut f| f.write_all(index.to_string().as_bytes()))
+        .map_err(io_err("writing", &tmp))?;
     fs::rename(&tmp, &index_path).map_err(io_err("renaming", &index_path))
+}
+
+/// A new file at `path`, replacing what is there without following it: the
+/// output directory may be writable by another user, who could plant a
+/// symlink (to /etc/shadow) where ward writes. O_EXCL does not follow a
+/// symlink; one planted between the unlink and the open fails the save.
+fn create_new(path: &Path) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// The name an export writes for `reference`: without its digest when it
@@ -127,7 +150,7 @@ pub fn save_docker_archive(
 }
 
 fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), ExportError> {
-    let file = File::create(tmp).map_err(io_err("creating", tmp))?;
+    let file = create_new(tmp).map_err(io_err("creating", tmp))?;
     let mut tar = tar::Builder::new(file);
     let mut manifest = Vec::new();
     let mut repositories: HashMap<String, HashMap<String, String>> = HashMap::new();

@@ -109,3 +109,52 @@ fn an_image_pinned_by_digest_survives_save_and_load() {
     assert_eq!(src.repo_tags().expect("tags"), ["example.com/busybox:1"]);
     pull_as(&again, &saved, &plain).expect("load");
 }
+
+/// `ward image save -o DIR/out.tar` writes DIR/.out.tar.tmp first: in a
+/// directory another user can write, a symlink planted there must not make
+/// root write the archive through it into another file.
+#[test]
+fn save_does_not_write_through_a_planted_temp_symlink() {
+    let t = tempfile::tempdir().expect("tmp");
+    let archive = common::busybox_docker_archive(t.path(), &ward_image::Platform::host().arch);
+    let store = Store::open(t.path().join("store")).expect("store");
+    let name = Reference::parse("example.com/busybox:1", None).expect("ref");
+    let mut src = DockerArchive::open(&archive).expect("archive");
+    let rec = pull(
+        &store,
+        &mut src,
+        &PullOptions {
+            name: &name,
+            tag_or_digest: "example.com/busybox:1",
+            platform: None,
+        },
+    )
+    .expect("pull");
+    let victim = t.path().join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    let shared = t.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::os::unix::fs::symlink(&victim, shared.join(".out.tar.tmp")).expect("plant");
+    let _ = ward_image::export::save_docker_archive(
+        &store,
+        std::slice::from_ref(&rec),
+        &shared.join("out.tar"),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+
+    // The same for an OCI layout's files.
+    let layout = t.path().join("layout");
+    let blob = layout.join("blobs/sha256").join(rec.config.hex());
+    std::fs::create_dir_all(blob.parent().expect("parent")).expect("mkdir");
+    std::os::unix::fs::symlink(&victim, blob.with_extension("tmp")).expect("plant");
+    std::os::unix::fs::symlink(&victim, layout.join("oci-layout")).expect("plant");
+    std::os::unix::fs::symlink(&victim, layout.join("index.json.tmp")).expect("plant");
+    let _ = ward_image::export::save_layout(&store, &rec, &layout);
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+}
