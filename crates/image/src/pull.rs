@@ -104,9 +104,16 @@ impl Platform {
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.arch)?;
+        // The fields come from the image (config, index) and are printed
+        // to terminals: no control characters (escape sequences).
+        let printable = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect()
+        };
+        write!(f, "{}/{}", printable(&self.os), printable(&self.arch))?;
         if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
+            write!(f, "/{}", printable(v))?;
         }
         Ok(())
     }

@@ -158,3 +158,28 @@ fn save_does_not_write_through_a_planted_temp_symlink() {
         "precious"
     );
 }
+
+/// The platform fields of a config or index (`os`, `architecture`,
+/// `variant`) are printed in errors and `ward image ls`: their control
+/// characters (terminal escape sequences) must not reach the terminal.
+#[test]
+fn platform_fields_cannot_send_terminal_escapes() {
+    let t = tempfile::tempdir().expect("tmp");
+    let archive = common::busybox_docker_archive(t.path(), "amd64\u{1b}]0;owned\u{7}\u{1b}[2J");
+    let store = Store::open(t.path().join("store")).expect("store");
+    let name = Reference::parse("example.com/busybox:1", None).expect("ref");
+    let mut src = DockerArchive::open(&archive).expect("archive");
+    let e = pull(
+        &store,
+        &mut src,
+        &PullOptions {
+            name: &name,
+            tag_or_digest: "example.com/busybox:1",
+            platform: None,
+        },
+    )
+    .expect_err("another platform")
+    .to_string();
+    assert!(e.contains("amd64?]0;owned??[2J"), "{e:?}");
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+}
