@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -55,11 +55,16 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
             fs::create_dir_all(parent).map_err(io_err("creating", parent))?;
         }
         let tmp = dest.with_extension("tmp");
-        fs::copy(store.blob_path(d), &tmp).map_err(io_err("copying the blob to", &tmp))?;
+        let src = store.blob_path(d);
+        let mut from = File::open(&src).map_err(io_err("opening", &src))?;
+        let mut to = create_new(&tmp).map_err(io_err("copying the blob to", &tmp))?;
+        io::copy(&mut from, &mut to).map_err(io_err("copying the blob to", &tmp))?;
         fs::rename(&tmp, &dest).map_err(io_err("renaming", &dest))?;
     }
     let layout = dir.join("oci-layout");
-    fs::write(&layout, r#"{"imageLayoutVersion":"1.0.0"}"#).map_err(io_err("writing", &layout))?;
+    create_new(&layout)
+        .and_then(|mut f| f.write_all(br#"{"imageLayoutVersion":"1.0.0"}"#))
+        .map_err(io_err("writing", &layout))?;
     let index_path = dir.join("index.json");
     let mut index: Value = match fs::read(&index_path) {
         Ok(b) => serde_json::from_slice(&b)
@@ -81,7 +86,7 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
         "mediaType": rec.manifest_media_type,
         "digest": rec.manifest.to_string(),
         "size": size,
-        "annotations": {REF_NAME: tag, IMAGE_NAME: rec.reference},
+        "annotations": {REF_NAME: tag, IMAGE_NAME: exported_name(&reference)},
     });
     let manifests = index["manifests"].as_array_mut().ok_or_else(|| {
         ExportError::Invalid(format!("{}: no manifests array", index_path.display()))
@@ -89,8 +94,37 @@ pub fn save_layout(store: &Store, rec: &ImageRecord, dir: &Path) -> Result<(), E
     manifests.retain(|m| m["annotations"][REF_NAME].as_str() != Some(tag.as_str()));
     manifests.push(entry);
     let tmp = dir.join("index.json.tmp");
-    fs::write(&tmp, index.to_string()).map_err(io_err("writing", &tmp))?;
+    create_new(&tmp)
+        .and_then(|mut f| f.write_all(index.to_string().as_bytes()))
+        .map_err(io_err("writing", &tmp))?;
     fs::rename(&tmp, &index_path).map_err(io_err("renaming", &index_path))
+}
+
+/// A new file at `path`, replacing what is there without following it: the
+/// output directory may be writable by another user, who could plant a
+/// symlink (to /etc/shadow) where ward writes. O_EXCL does not follow a
+/// symlink; one planted between the unlink and the open fails the save.
+fn create_new(path: &Path) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// The name an export writes for `reference`: without its digest when it
+/// has a tag. A load refuses a name pinned to a digest its content does not
+/// have, and what is exported (a synthesized docker-save manifest, the
+/// platform manifest of an index) has another digest than the one pulled.
+fn exported_name(reference: &Reference) -> String {
+    match reference.tag() {
+        Some(tag) => format!("{}:{tag}", reference.name()),
+        None => reference.to_string(),
+    }
 }
 
 /// Writes the images as a classic `docker save` archive to `out`
@@ -116,7 +150,7 @@ pub fn save_docker_archive(
 }
 
 fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), ExportError> {
-    let file = File::create(tmp).map_err(io_err("creating", tmp))?;
+    let file = create_new(tmp).map_err(io_err("creating", tmp))?;
     let mut tar = tar::Builder::new(file);
     let mut manifest = Vec::new();
     let mut repositories: HashMap<String, HashMap<String, String>> = HashMap::new();
@@ -147,7 +181,7 @@ fn write_archive(store: &Store, recs: &[ImageRecord], tmp: &Path) -> Result<(), 
             .map_err(|e: crate::ReferenceError| ExportError::Invalid(e.to_string()))?;
         // The full name, not Docker's short form (`busybox:1`): docker
         // load reads both the same, podman takes a short name as localhost/.
-        let full = reference.to_string();
+        let full = exported_name(&reference);
         manifest.push(json!({"Config": config_name, "RepoTags": [full], "Layers": layers}));
         if let (Some(tag), Some(top)) = (reference.tag(), rec.layers.last()) {
             let repo = reference.name();

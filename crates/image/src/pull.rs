@@ -104,9 +104,16 @@ impl Platform {
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.arch)?;
+        // The fields come from the image (config, index) and are printed
+        // to terminals: no control characters (escape sequences).
+        let printable = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect()
+        };
+        write!(f, "{}/{}", printable(&self.os), printable(&self.arch))?;
         if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
+            write!(f, "/{}", printable(v))?;
         }
         Ok(())
     }
@@ -170,6 +177,17 @@ pub fn pull(
         if got != pinned {
             return Err(ctx.refuse(format!(
                 "the manifest served for {pinned} has digest {got}; refused"
+            )));
+        }
+    }
+    // A name pinned by digest (from an archive's RepoTags, a layout's
+    // annotations, --name) is a claim about the content: recorded for other
+    // bytes, a later lookup by that digest would get this image instead.
+    if let Some(pinned) = opts.name.digest() {
+        let got = pinned.same_algorithm_of(&bytes);
+        if &got != pinned {
+            return Err(ctx.refuse(format!(
+                "the name pins {pinned}, the manifest has digest {got}; refused"
             )));
         }
     }

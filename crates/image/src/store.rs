@@ -17,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -132,6 +133,22 @@ impl Store {
     /// Opens (creating its directories) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
+        // Blobs and layers of private images (keys in layers, secrets in a
+        // config's Env) must not be readable by other local users: the
+        // root is 0700, also when an older or hand-made store had another mode.
+        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(io_err("creating the store directory", parent))?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(&root) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err("creating the store directory", &root)(e)),
+        }
+        let meta = fs::metadata(&root).map_err(io_err("reading", &root))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o700))
+                .map_err(io_err("making private (mode 0700)", &root))?;
+        }
         for sub in ["blobs/sha256", "blobs/sha512", "tmp", "images", "layers"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err("creating the store directory", &p))?;
@@ -207,7 +224,7 @@ impl Store {
         let p = self.blob_path(d);
         let f = File::open(&p).map_err(io_err("opening the blob", &p))?;
         let mut out = Vec::new();
-        f.take(limit + 1)
+        f.take(limit.saturating_add(1))
             .read_to_end(&mut out)
             .map_err(io_err("reading the blob", &p))?;
         if out.len() as u64 > limit {
@@ -246,7 +263,8 @@ impl Store {
             digest.algorithm(),
         );
         // One byte more than declared: a longer blob is refused at its first extra byte.
-        let mut limited = from.take(size + 1);
+        // (saturating: a descriptor may declare u64::MAX, which would wrap to 0.)
+        let mut limited = from.take(size.saturating_add(1));
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = match limited.read(&mut buf) {
@@ -261,7 +279,7 @@ impl Store {
                     })
                 }
             };
-            if w.written() + n as u64 > size {
+            if w.written().saturating_add(n as u64) > size {
                 return Err(StoreError::TooLong {
                     digest: digest.clone(),
                     expected: size,

@@ -474,6 +474,15 @@ fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
 /// The registry's `{"errors":[{"code":..,"message":..}]}`, or the start of
 /// the body.
 fn error_detail(resp: Response<Body>) -> String {
+    let detail = raw_error_detail(resp);
+    // The registry's text goes to the user's terminal: no escape sequences.
+    detail
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+fn raw_error_detail(resp: Response<Body>) -> String {
     let status = resp.status();
     let text = resp
         .into_body()
@@ -507,5 +516,34 @@ fn error_detail(resp: Response<Body>) -> String {
         format!("HTTP {status}")
     } else {
         format!("HTTP {status}: {short}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> Response<Body> {
+        Response::builder()
+            .status(status)
+            .body(Body::builder().data(body.as_bytes().to_vec()))
+            .expect("response")
+    }
+
+    /// A registry's error text reaches the user's terminal: its control
+    /// characters (ESC starting a terminal escape sequence: retitle, OSC 52
+    /// clipboard writes, hiding text) must not.
+    #[test]
+    fn error_text_from_the_registry_has_no_control_characters() {
+        let json = r#"{"errors":[{"code":"DENIED","message":"no\u001b]52;c;ZWNobyBoaQ==\u0007 \u001b[8mhidden\r\nX"}]}"#;
+        let plain = "oops\u{1b}[2J\u{9b}31m";
+        for (body, want) in [
+            (json, "no?]52;c;ZWNobyBoaQ==? ?[8mhidden??X (DENIED)"),
+            (plain, "HTTP 500 Internal Server Error: oops?[2J?31m"),
+        ] {
+            let detail = error_detail(response(500, body));
+            assert!(!detail.chars().any(char::is_control), "{detail:?}");
+            assert_eq!(detail, want);
+        }
     }
 }
