@@ -136,8 +136,17 @@ fn pull_registry(remote: &Remote, store: &Store, p: &ImagePullArgs) -> Result<()
 /// the layer, setuid/setgid bits and file capabilities stripped, no device
 /// nodes) and says on stderr what was neutralised.
 fn unpack(store: &Store, rec: &ImageRecord) -> Result<(), String> {
-    let done = ward_engine::unpack_image(store, rec, &ward_layer::Options::default())
-        .map_err(|e| e.to_string())?;
+    let done = match ward_engine::unpack_image(store, rec, &ward_layer::Options::default()) {
+        Ok(done) => done,
+        Err(e) => {
+            // An image that cannot be unpacked (a decompression bomb, a
+            // diff_id that lies) is not kept: no record to run or save it by.
+            if let Ok(r) = Reference::parse(&rec.reference, None) {
+                let _ = store.remove_record(&r);
+            }
+            return Err(format!("{e}; the image was not kept"));
+        }
+    };
     let neutralised: Vec<String> = done.reports.iter().flat_map(|r| r.neutralised()).collect();
     if !neutralised.is_empty() {
         eprintln!("{}: unpacked: {}", rec.reference, neutralised.join(", "));

@@ -481,3 +481,47 @@ fn archives_round_trip_with_podman() {
         "{loaded}"
     );
 }
+
+/// A layer whose uncompressed digest is not the config's diff_id is
+/// refused when it is unpacked, and the image is not kept: `ls` does not
+/// list a record that could be run or saved.
+#[test]
+fn an_image_whose_layer_lies_about_its_diff_id_is_not_kept() {
+    let t = tempfile::tempdir().expect("tmp");
+    let (archive, _) = fixture(t.path());
+    // The same archive with the config's diff_id replaced.
+    let arc = t.path().join("arc");
+    let config = std::fs::read_to_string(arc.join("config.json")).expect("config");
+    let v: Value = serde_json::from_str(&config).expect("json");
+    let real = v["rootfs"]["diff_ids"][0]
+        .as_str()
+        .expect("diff id")
+        .to_string();
+    let lie = sha256(b"not the layer");
+    std::fs::write(arc.join("config.json"), config.replace(&real, &lie)).expect("write");
+    let liar = t.path().join("liar.tar");
+    run_ok(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&arc)
+            .arg("-cf")
+            .arg(&liar)
+            .args(["manifest.json", "config.json", "layer.tar"]),
+    );
+    let root = t.path().join("store");
+    let err = fails(
+        &root,
+        &["pull", &format!("docker-archive:{}", liar.display())],
+        "refused",
+    );
+    assert!(err.contains(&lie) || err.contains("diff"), "{err}");
+    assert!(
+        !ok(&root, &["ls"]).contains("busybox"),
+        "the image was kept"
+    );
+    // The honest archive still pulls.
+    ok(
+        &root,
+        &["pull", &format!("docker-archive:{}", archive.display())],
+    );
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::digest::{Algorithm, DigestWriter};
-use crate::limits::MANIFEST_MAX;
+use crate::limits::{LAYER_UNCOMPRESSED_MAX, MANIFEST_MAX};
 use crate::reference::Reference;
 use crate::store::{ImageRecord, Store};
 
@@ -246,11 +246,18 @@ fn append_layer(
         let tmp = File::create(&tmp_path).map_err(io_err("creating", &tmp_path))?;
         let mut w = DigestWriter::new(io::BufWriter::new(tmp), Algorithm::Sha256);
         io::copy(
-            &mut flate2::read::GzDecoder::new(io::BufReader::new(src)),
+            &mut flate2::read::GzDecoder::new(io::BufReader::new(src))
+                .take(LAYER_UNCOMPRESSED_MAX + 1),
             &mut w,
         )
         .map_err(io_err("decompressing the layer into", &tmp_path))?;
         let size = w.written();
+        if size > LAYER_UNCOMPRESSED_MAX {
+            return Err(ExportError::Invalid(format!(
+                "layer {}: it uncompresses to more than {LAYER_UNCOMPRESSED_MAX} bytes; refused",
+                l.digest
+            )));
+        }
         let (d, buf) = w.finish();
         buf.into_inner()
             .map_err(|e| io_err("writing", &tmp_path)(e.into_error()))?;

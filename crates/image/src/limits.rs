@@ -10,3 +10,7 @@ pub const CONFIG_MAX: u64 = 8 << 20;
 pub const LAYERS_MAX: usize = 127;
 /// How deep indexes may nest (an index of indexes…).
 pub const INDEX_DEPTH_MAX: usize = 4;
+/// The most bytes a layer may uncompress to when ward-image itself
+/// decompresses one (`save -o`): ward-layer's default unpack limit, so a
+/// gzip bomb whose diff_id matches cannot fill the disk through `save`.
+pub const LAYER_UNCOMPRESSED_MAX: u64 = 16 << 30;

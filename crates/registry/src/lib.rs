@@ -389,9 +389,14 @@ impl Client {
     }
 }
 
+/// A host[:port] as references write it. The name also becomes a
+/// directory under the certs.d bases, so `.`/`..` (or a name starting with
+/// a dot) would read another directory's CAs.
 fn valid_registry(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 255
+        && !s.starts_with('.')
+        && !s.contains("..")
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
@@ -417,6 +422,26 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The registry name becomes a certs.d directory: `..` would name
+    /// another directory's CAs (/etc/ward/certs.d/.. = /etc/ward).
+    #[test]
+    fn registry_names_cannot_leave_the_certs_dir() {
+        for bad in ["..", ".", "..:5000", ".hidden", "a..b", "a/b", ""] {
+            assert!(
+                Client::new(bad, &Config::default()).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        for good in [
+            "registry.example:5000",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "localhost",
+        ] {
+            assert!(Client::new(good, &Config::default()).is_ok(), "{good:?}");
+        }
+    }
 
     #[test]
     fn names_are_checked_before_they_reach_a_url() {
