@@ -116,6 +116,7 @@ fn pull_registry(remote: &Remote, store: &Store, p: &ImagePullArgs) -> Result<()
             policy: &remote.policy,
             registry: &remote.config,
             platform: parse_platform(p.platform.as_deref())?,
+            keep_setid: p.keep_setid,
         },
     )
     .map_err(|e| e.to_string())?;
@@ -147,6 +148,12 @@ fn unpack(store: &Store, rec: &ImageRecord) -> Result<(), String> {
             return Err(format!("{e}; the image was not kept"));
         }
     };
+    if rec.keep_setid {
+        eprintln!(
+            "{}: setuid/setgid bits and file capabilities kept (--keep-setid)",
+            rec.reference
+        );
+    }
     let neutralised: Vec<String> = done.reports.iter().flat_map(|r| r.neutralised()).collect();
     if !neutralised.is_empty() {
         eprintln!("{}: unpacked: {}", rec.reference, neutralised.join(", "));
@@ -284,6 +291,7 @@ fn pull(store: &Store, p: &ImagePullArgs) -> Result<(), String> {
             name: &name,
             tag_or_digest: &tag,
             platform,
+            keep_setid: p.keep_setid,
         },
     )
     .map_err(|e| e.to_string())?;
@@ -342,6 +350,7 @@ fn load(store: &Store, l: &ImageLoadArgs) -> Result<(), String> {
                 name: &name,
                 tag_or_digest: &tag,
                 platform: platform.clone(),
+                keep_setid: l.keep_setid,
             },
         )
         .map_err(|e| e.to_string())?;
@@ -445,6 +454,7 @@ fn inspect(store: &Store, r: &str) -> Result<(), String> {
         "chain_ids": rec.chain_ids(),
         "platform": rec.platform,
         "size": rec.size(),
+        "keep_setid": rec.keep_setid,
     });
     println!(
         "{}",

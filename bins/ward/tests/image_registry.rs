@@ -172,6 +172,7 @@ fn only_images_signed_by_the_policys_key_are_pulled() {
     assert_setid_stripped(&s, &err);
     let v = ok(s.image(&policy, &["verify", &image]));
     assert!(v.contains("signature verified with"), "{v}");
+    keep_setid_is_explicit_and_apart(&s, &policy, &image);
 
     // The tag moves to other content after signing (the same image as a
     // Docker schema2 manifest: other bytes, another digest): unsigned.
@@ -208,6 +209,32 @@ fn assert_setid_stripped(s: &Scene, pull_stderr: &str) {
             .mode();
         assert_eq!(mode & 0o7777, 0o755, "{name}: {mode:o}");
     }
+}
+
+/// `--keep-setid` (the per-image opt-out): the bits stay, `inspect` says
+/// so, and the stripped layer of the same chain is another directory that
+/// stays stripped.
+fn keep_setid_is_explicit_and_apart(s: &Scene, policy: &Path, image: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let o = s.image(policy, &["pull", "--keep-setid", image]);
+    let (_, err) = text(&o);
+    ok(o);
+    assert!(err.contains("kept (--keep-setid)"), "{err}");
+    let inspect = ok(s.image(policy, &["inspect", image]));
+    assert!(inspect.contains("\"keep_setid\": true"), "{inspect}");
+    let mut modes: Vec<u32> = std::fs::read_dir(s.store.join("layers"))
+        .expect("layers")
+        .flatten()
+        .map(|e| e.path().join("diff/usr/bin/passwd"))
+        .filter(|p| p.exists())
+        .map(|p| std::fs::metadata(p).expect("passwd").permissions().mode() & 0o7777)
+        .collect();
+    modes.sort_unstable();
+    assert_eq!(
+        modes,
+        vec![0o755, 0o4755],
+        "one stripped and one kept layer dir"
+    );
 }
 
 #[test]

@@ -361,6 +361,12 @@ pub struct ImagePullArgs {
     /// The platform to take from a multi-platform image [default: this host's].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+    /// Keep the image's setuid/setgid bits and file capabilities, which
+    /// ward strips by default (a binary that gains privileges is how a
+    /// process in a container becomes root in it); recorded in the image
+    /// (`ward image inspect`: keep_setid).
+    #[arg(long)]
+    pub keep_setid: bool,
 }
 
 #[derive(clap::Args)]
@@ -382,6 +388,12 @@ pub struct ImageLoadArgs {
     /// The platform to take from a multi-platform image [default: this host's].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+    /// Keep the image's setuid/setgid bits and file capabilities, which
+    /// ward strips by default (a binary that gains privileges is how a
+    /// process in a container becomes root in it); recorded in the image
+    /// (`ward image inspect`: keep_setid).
+    #[arg(long)]
+    pub keep_setid: bool,
 }
 
 #[derive(clap::Args)]

@@ -29,6 +29,8 @@ pub struct RegistryPull<'a> {
     pub registry: &'a Config,
     /// The platform of a multi-platform image [default: the host's].
     pub platform: Option<Platform>,
+    /// Keep the layers' setuid/setgid bits and file capabilities.
+    pub keep_setid: bool,
 }
 
 /// An image in the store, and why the policy took it.
@@ -67,6 +69,7 @@ pub fn pull_from_registry(
             name: &reference,
             tag_or_digest: &digest.to_string(),
             platform: opts.platform.clone(),
+            keep_setid: opts.keep_setid,
         },
     )?;
     Ok(Pulled { record, admitted })

@@ -35,14 +35,20 @@ pub struct Unpacked {
     pub reports: Vec<Report>,
 }
 
-/// Unpacks every layer of `rec` that is not unpacked yet.
+/// Unpacks every layer of `rec` that is not unpacked yet (keeping setuid
+/// bits only when the record says so: `keep_setid`).
 pub fn unpack_image(
     store: &Store,
     rec: &ImageRecord,
     opts: &Options,
 ) -> Result<Unpacked, UnpackError> {
     let mut out = Unpacked::default();
-    for (layer, chain) in rec.layers.iter().zip(rec.chain_ids()) {
+    let opts = Options {
+        keep_setid: rec.keep_setid,
+        ..opts.clone()
+    };
+    let opts = &opts;
+    for (layer, chain) in rec.layers.iter().zip(rec.layer_keys()) {
         let fail = |problem: String| UnpackError::Layer {
             image: rec.reference.clone(),
             layer: layer.digest.to_string(),

@@ -137,6 +137,8 @@ pub struct PullOptions<'a> {
     pub tag_or_digest: &'a str,
     /// The platform to select from an index [default: the host's].
     pub platform: Option<Platform>,
+    /// Record the image as keeping its setuid/setgid bits (`--keep-setid`).
+    pub keep_setid: bool,
 }
 
 struct Ctx<'a> {
@@ -294,6 +296,7 @@ pub fn pull(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
+        keep_setid: opts.keep_setid,
     };
     store.put_record(&record)?;
     Ok(record)

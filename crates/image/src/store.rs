@@ -79,6 +79,12 @@ pub struct ImageRecord {
     pub platform: String,
     /// Seconds since the epoch when the record was written.
     pub created: u64,
+    /// The layers keep their setuid/setgid bits and file capabilities
+    /// (`--keep-setid`: an explicit opt-out of the stripping, shown by
+    /// `ward image inspect`). Such layers are unpacked apart from the
+    /// stripped ones of the same chain ([`ImageRecord::layer_keys`]).
+    #[serde(default)]
+    pub keep_setid: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -101,6 +107,20 @@ impl ImageRecord {
     pub fn chain_ids(&self) -> Vec<Digest> {
         let diff_ids: Vec<Digest> = self.layers.iter().map(|l| l.diff_id.clone()).collect();
         chain_ids(&diff_ids)
+    }
+
+    /// The names of the image's unpacked layer directories, bottom first:
+    /// the chain IDs, or for `keep_setid` a digest derived from each, so
+    /// that an image that keeps setuid bits never shares a directory with
+    /// one that strips them.
+    pub fn layer_keys(&self) -> Vec<Digest> {
+        let ids = self.chain_ids();
+        if !self.keep_setid {
+            return ids;
+        }
+        ids.iter()
+            .map(|c| Digest::sha256_of(format!("{c} keep-setid").as_bytes()))
+            .collect()
     }
 }
 
@@ -401,7 +421,7 @@ impl Store {
             keep_blobs.insert(rec.manifest.clone());
             keep_blobs.insert(rec.config.clone());
             keep_blobs.extend(rec.layers.iter().map(|l| l.digest.clone()));
-            keep_layers.extend(rec.chain_ids().iter().map(|c| c.hex().to_string()));
+            keep_layers.extend(rec.layer_keys().iter().map(|c| c.hex().to_string()));
         }
         let mut report = PruneReport::default();
         for alg in [Algorithm::Sha256, Algorithm::Sha512] {
@@ -616,6 +636,7 @@ mod tests {
             layers: vec![],
             platform: "linux/amd64".into(),
             created: 1,
+            keep_setid: false,
         };
         s.put_record(&rec).expect("put");
         rec.created = 2;

@@ -72,6 +72,7 @@ fn a_name_pinned_to_another_digest_is_refused() {
             name: &name,
             tag_or_digest: "example.com/busybox:1",
             platform: None,
+            keep_setid: false,
         },
     )
     .expect_err("the content is not the pinned digest");
@@ -95,6 +96,7 @@ fn an_image_pinned_by_digest_survives_save_and_load() {
                 name,
                 tag_or_digest: "example.com/busybox:1",
                 platform: None,
+                keep_setid: false,
             },
         )
     };
@@ -127,6 +129,7 @@ fn save_does_not_write_through_a_planted_temp_symlink() {
             name: &name,
             tag_or_digest: "example.com/busybox:1",
             platform: None,
+            keep_setid: false,
         },
     )
     .expect("pull");
@@ -176,6 +179,7 @@ fn platform_fields_cannot_send_terminal_escapes() {
             name: &name,
             tag_or_digest: "example.com/busybox:1",
             platform: None,
+            keep_setid: false,
         },
     )
     .expect_err("another platform")

@@ -27,6 +27,7 @@ fn pull_layout(
             name: &n,
             tag_or_digest: "latest",
             platform,
+            keep_setid: false,
         },
     )
     .map_err(|e| e.to_string())
@@ -104,6 +105,7 @@ fn pulls_docker_archives_classic_and_made_by_skopeo() {
                 name: &n,
                 tag_or_digest: "1",
                 platform: None,
+                keep_setid: false,
             },
         )
         .expect("pull");
