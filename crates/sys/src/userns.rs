@@ -15,21 +15,11 @@ pub fn with_maps(uid_map: &str, gid_map: &str) -> io::Result<OwnedFd> {
     let (rd, wr) = nix::unistd::pipe()?;
     use std::os::fd::AsRawFd;
     let (rd_raw, wr_raw) = (rd.as_raw_fd(), wr.as_raw_fd());
-    // SAFETY: clone with CLONE_NEWUSER|SIGCHLD and a null stack duplicates
-    // the process like fork(2). The child only calls read(2) on an fd it
-    // owns and _exit(2), both async-signal-safe: no lock or allocator state
-    // inherited from another thread is touched.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    let pid = crate::check(ret)?;
+    // SAFETY: the child only calls close(2), read(2) and _exit(2), all
+    // async-signal-safe (see `clone_on_copy`).
+    let pid = unsafe {
+        crate::fork::clone_on_copy((libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_ulong)
+    }?;
     if pid == 0 {
         let mut b = 0u8;
         // SAFETY: the child closes its copy of the write end (else the read
