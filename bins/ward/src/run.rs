@@ -72,10 +72,11 @@ pub fn main(a: RunArgs, seccomp: Option<ward_sandbox::Program>) -> ExitCode {
         // The container's directory is gone or kept already: exit at once.
         Ok(code) => std::process::exit(code.clamp(0, 255)),
         Err(RunError::Runtime(e)) if ward_sandbox::is_not_found(&e) => {
-            eprintln!(
-                "ward run: {}: executable file not found",
-                first.unwrap_or_default()
-            );
+            match first {
+                Some(cmd) => eprintln!("ward run: {cmd}: executable file not found"),
+                // The image's Entrypoint/Cmd: the runtime's text names it.
+                None => eprintln!("ward run: {e}"),
+            }
             ExitCode::from(EXIT_NOT_FOUND)
         }
         Err(RunError::Runtime(e)) if e.to_string().contains("exec: ") => {
