@@ -15,6 +15,7 @@ mod audit;
 mod audit_host;
 mod authz;
 mod image;
+mod run;
 mod trust;
 
 /// Exit code of an error of ward itself (as docker and podman do).
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         }) => audit_host::main(h),
         Cmd::Audit(a) => audit::main(a),
         Cmd::Image(a) => image::main(a),
+        Cmd::Run(a) => run::main(a, precompiled_seccomp()),
         Cmd::Trust(t) => trust::main(t),
         Cmd::AuthzPlugin(a) => authz::main(a),
     }
@@ -152,6 +154,14 @@ fn write_profile(
         .map_err(|e| ward_runtime::Error::Msg(format!("--learn {}: {e}", path.display())))
 }
 
+/// ward's default profile, compiled by build.rs (None in a cross build).
+fn precompiled_seccomp() -> Option<sandbox::Program> {
+    SECCOMP_FLAGS.parse().ok().map(|flags| sandbox::Program {
+        bpf: SECCOMP_BPF.to_vec(),
+        flags,
+    })
+}
+
 fn sandbox_main(a: SandboxArgs) -> ExitCode {
     let (explain, json, learn) = (a.explain, a.json, a.learn.clone());
     let o = match options(a) {
@@ -171,10 +181,7 @@ fn sandbox_main(a: SandboxArgs) -> ExitCode {
             eprintln!("ward sandbox: {:<13} {} — {}", l.layer, l.detail, l.why);
         }
     }
-    let precompiled = SECCOMP_FLAGS.parse().ok().map(|flags| sandbox::Program {
-        bpf: SECCOMP_BPF.to_vec(),
-        flags,
-    });
+    let precompiled = precompiled_seccomp();
     let result = match &learn {
         None => sandbox::run(&plan, precompiled),
         Some(path) => sandbox::learn(&plan).and_then(|(r, profile)| {

@@ -33,6 +33,9 @@ pub enum Cmd {
     Audit(AuditArgs),
     /// Manage images: pull, ls, inspect, rm, prune, load, save.
     Image(ImageArgs),
+    /// Run a command in a new container from an image of the store, in the
+    /// foreground, with every hardening layer on (docs/run.md).
+    Run(RunArgs),
     /// Image trust: the keys that sign and verify images (docs/trust.md).
     #[command(subcommand)]
     Trust(TrustCmd),
@@ -40,6 +43,62 @@ pub enum Cmd {
     /// --authorization-plugin=ward`): judge container creates, execs,
     /// updates and image pulls with ward's policy.
     AuthzPlugin(AuthzPluginArgs),
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example: ward image pull oci:./layout --name localhost/app:1 && ward run --rm localhost/app:1 echo hi\n`ward run --explain IMAGE` lists every layer and the threat it stops. See docs/run.md."
+)]
+pub struct RunArgs {
+    /// Remove the container's directory (its writable layer) when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Set an environment variable (KEY=VALUE); repeatable.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// The working directory inside the container [default: the image's].
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// USER[:GROUP], names or numbers [default: the image's USER, else root].
+    #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Replace the image's Entrypoint ("" clears it).
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// Mount the container's root filesystem read-only (a tmpfs /tmp).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Memory limit: bytes, or with a k/m/g suffix.
+    #[arg(short = 'm', long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// The most processes and threads the container may have.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub pids_limit: i64,
+    /// CPU limit in CPUs (e.g. 0.5).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// The network: only `none` (a namespace with only lo) so far.
+    #[arg(long, value_name = "MODE", default_value = "none")]
+    pub network: String,
+    /// The container's hostname [default: the first 12 digits of its id].
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Print every hardening layer and why, then run.
+    #[arg(long)]
+    pub explain: bool,
+    /// The image store (containers are kept in DIR/containers).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/ward/images")]
+    pub root: PathBuf,
+    /// The image (as `ward image ls` names it).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// The command and its arguments [default: the image's Cmd].
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
 }
 
 #[derive(Subcommand)]

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod container;
 pub mod pull;
 pub mod registry_source;
 pub mod sign;

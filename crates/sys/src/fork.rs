@@ -22,27 +22,30 @@ pub enum Fork {
 /// Only for single-threaded callers (the container init is one: it was
 /// created by clone3 and never starts threads).
 pub fn fork() -> io::Result<Fork> {
-    // SAFETY: clone with flags = SIGCHLD and a null stack duplicates the
-    // calling (single-threaded) process like fork(2): the child continues on
-    // a copy of this stack, no memory is shared, and there is no other
-    // thread whose locks the child could inherit held.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            libc::SIGCHLD as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    let pid = crate::check(ret)?;
+    // SAFETY: the caller is single-threaded (documented above): there is no
+    // other thread whose locks the child could inherit held.
+    let pid = unsafe { clone_on_copy(libc::SIGCHLD as libc::c_ulong) }?;
     if pid == 0 {
         return Ok(Fork::Child);
     }
     i32::try_from(pid)
         .map(Fork::Parent)
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+}
+
+/// clone(2) with `flags` and a null stack: like fork(2), the child
+/// continues on a copy of this stack and shares no memory. Returns 0 in the
+/// child, the child's pid in the caller.
+///
+/// # Safety
+/// In a multi-threaded caller, the child may only make async-signal-safe
+/// calls before it execs or exits: locks held by other threads at the
+/// clone stay held in its copy.
+pub(crate) unsafe fn clone_on_copy(flags: libc::c_ulong) -> io::Result<libc::c_long> {
+    // SAFETY: a null stack makes the kernel run the child on a copy of the
+    // caller's stack (no CLONE_VM); no pointer is passed.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    crate::check(ret)
 }
 
 /// How [`spawn`] starts the program.

@@ -18,6 +18,7 @@ pub mod seccomp;
 pub mod selfexe;
 pub mod socket;
 pub mod tty;
+pub mod userns;
 
 use std::io;
 
