@@ -120,6 +120,22 @@ pub const TAG_LATEST: Check = Check {
     why: "latest moves: what runs tomorrow is not what was audited today, and a pushed tag can replace the image under the same name",
     fix: "refer to the image by a version tag or by digest (NAME@sha256:...)",
 };
+pub const TRUST_REFUSED: Check = Check {
+    id: "image.trust.refused",
+    cis: &["4.5"],
+    severity: High,
+    title: "ward's trust policy refuses this image's registry or repository",
+    why: "the image comes from where the policy does not trust: `ward image pull` would refuse it, and whoever runs it runs unvetted content",
+    fix: "take the image from an allowed, signed repository, or add a scope for it to the policy's [images.registries] (docs/trust.md)",
+};
+pub const TRUST_UNSIGNED: Check = Check {
+    id: "image.trust.unsigned",
+    cis: &["4.5"],
+    severity: Low,
+    title: "the policy takes this image's repository without signatures",
+    why: "without a signature nothing ties the image to its publisher: a compromised registry or a pushed tag replaces it unnoticed",
+    fix: "sign images with `ward image sign` and name the public keys in the scope (keys = [\"/etc/ward/keys/release.pub\"])",
+};
 
 /// At most this many paths per layer and finding; the rest are counted.
 pub const LIST_MAX: usize = 20;
