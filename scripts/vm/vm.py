@@ -178,9 +178,9 @@ def _selects(sel, pkg, target, label):
 HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli", "ward-oci-cli", "ward-registry", "ward-image", "ward-trust", "ward-engine", "ward-audit", "ward-dockerapi"}
 # Test targets of other packages that are host-only for the same reason
 # (LABEL as _label writes it): the image commands talk to registries and
-# stores, not to the kernel's container features; the authz plugin's test
-# drives the host's dockerd (the guests have none).
-HOST_ONLY_TARGETS = {"ward:image", "ward:image_registry", "ward:trust", "ward:authz_plugin"}
+# stores, not to the kernel's container features (so does ward audit image);
+# the authz plugin's test drives the host's dockerd (the guests have none).
+HOST_ONLY_TARGETS = {"ward:image", "ward:image_registry", "ward:trust", "ward:authz_plugin", "ward:audit_image"}
 
 
 def cmd_plan(a):

@@ -13,6 +13,7 @@ use ward_sandbox::{self as sandbox, Options};
 
 mod audit;
 mod audit_host;
+mod audit_image;
 mod authz;
 mod image;
 mod run;
@@ -60,12 +61,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Sandbox(a) => sandbox_main(a),
-        // The host audit reads the host (audit_host.rs, which uses
-        // audit.rs's output); the rest is audit.rs's.
+        // The host and image audits read the host and the image store
+        // (audit_host.rs, audit_image.rs, which use audit.rs's output); the
+        // rest is audit.rs's.
         Cmd::Audit(ward_cli::AuditArgs {
             target: Some(ward_cli::AuditTarget::Host(h)),
             ..
         }) => audit_host::main(h),
+        Cmd::Audit(ward_cli::AuditArgs {
+            target: Some(ward_cli::AuditTarget::Image(i)),
+            ..
+        }) => audit_image::main(i),
         Cmd::Audit(a) => audit::main(a),
         Cmd::Image(a) => image::main(a),
         Cmd::Run(a) => run::main(a, precompiled_seccomp()),

@@ -584,7 +584,7 @@ fn secrets(ins: &Instruction, push: &mut impl FnMut(Finding, u32)) {
 
 /// PASSWORD, TOKEN, SECRET, KEY, ... as a part of the name; not public
 /// keys, key servers or paths to a secret file.
-fn secret_name(name: &str) -> bool {
+pub(crate) fn secret_name(name: &str) -> bool {
     let up = name.to_ascii_uppercase();
     let parts: Vec<&str> = up.split(['_', '-', '.']).collect();
     let secret = [
@@ -620,7 +620,7 @@ fn secret_name(name: &str) -> bool {
 
 /// Well-known credential formats: AWS access keys, PEM private keys,
 /// GitHub, GitLab, Slack, Stripe and Google API tokens.
-fn looks_like_credential(v: &str) -> bool {
+pub(crate) fn looks_like_credential(v: &str) -> bool {
     let alnum =
         |s: &str, n: usize| s.len() >= n && s.chars().take(n).all(|c| c.is_ascii_alphanumeric());
     if v.contains("PRIVATE KEY-----") {

@@ -311,7 +311,19 @@ mod tests {
             )
             .expect("json"),
         );
-        vec![df, host]
+        // An image: findings with neither file nor line (logical locations).
+        let mut image = Report::new("image localhost/app:latest");
+        image.findings = crate::image::check(
+            "localhost/app:latest",
+            &json!({"config": {"Env": ["DB_PASSWORD=hunter2hunter2"]},
+                "history": [{"created_by": "/bin/sh -c #(nop) ADD a.tar /"}]}),
+            &[crate::image::LayerScan {
+                digest: "sha256:ab".into(),
+                setid: vec![("bin/su".into(), 0o4755)],
+                ..Default::default()
+            }],
+        );
+        vec![df, host, image]
     }
 
     #[test]

@@ -53,7 +53,19 @@ fn reports() -> Vec<Report> {
             mode: 0o666,
         },
     ));
-    vec![a, b]
+    let mut c = Report::new("image localhost/app:latest");
+    c.findings = ward_audit::image::check(
+        "localhost/app:latest",
+        &serde_json::json!({"config": {"Env": ["DB_PASSWORD=hunter2hunter2"]},
+            "history": [{"created_by": "ADD https://example.com/x /x"}]}),
+        &[ward_audit::image::LayerScan {
+            digest: "sha256:ab".into(),
+            setid: vec![("bin/su".into(), 0o4755)],
+            secrets: vec![("root/.ssh/id_rsa".into(), "an SSH private key")],
+            ..Default::default()
+        }],
+    );
+    vec![a, b, c]
 }
 
 #[test]

@@ -215,10 +215,10 @@ pub struct SandboxArgs {
 #[derive(clap::Args)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'\n  ward audit host --format sarif > host.sarif\n  ward audit dockerfile Dockerfile --fail-on high"
+    after_help = "Examples:\n  ward audit bundle/config.json\n  ward audit --root /run/ward --fail-on high\n  ward audit --json config.json | jq '.[].findings[].rule'\n  ward audit host --format sarif > host.sarif\n  ward audit dockerfile Dockerfile --fail-on high\n  ward audit image localhost/app:1"
 )]
 pub struct AuditArgs {
-    /// What to audit besides container configs (the host, Dockerfiles).
+    /// What to audit besides container configs (the host, Dockerfiles, images).
     #[command(subcommand)]
     pub target: Option<AuditTarget>,
     /// config.json files to audit.
@@ -259,6 +259,29 @@ pub enum AuditTarget {
     /// Dockerfiles: ADD, remote downloads, USER, secrets, unpinned bases, apt,
     /// setuid, HEALTHCHECK, ... (hadolint-like; CIS section 4).
     Dockerfile(DockerfileArgs),
+    /// An image in ward's store: its USER, HEALTHCHECK, ENV and history, and
+    /// its layers as shipped (setuid/setgid files, file capabilities, keys
+    /// and credentials), and its trust status under the policy (CIS section 4).
+    Image(ImageAuditArgs),
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  ward audit image localhost/app:1\n  ward audit image registry.example:5000/team/app:2 --root /var/lib/ward/images --fail-on high\n  ward audit image localhost/app:1 --format sarif > image.sarif"
+)]
+pub struct ImageAuditArgs {
+    /// The image, as `ward image ls` names it.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The image store.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/ward/images")]
+    pub root: PathBuf,
+    /// The policy file whose [images] section gives the image's trust status
+    /// [default: /etc/ward/policy.toml if it exists, else the built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The output options of the audit targets.
