@@ -149,27 +149,44 @@ pub struct StoreLock {
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Creates `dir` with `mode`, or narrows an existing one to it when it
+/// lets others do more (a store made before, or by hand).
+fn private_dir(dir: &Path, mode: u32) -> Result<(), StoreError> {
+    match fs::DirBuilder::new().mode(mode).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_err("creating the store directory", dir)(e)),
+    }
+    let have = fs::metadata(dir)
+        .map_err(io_err("reading", dir))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if have & !mode != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+            .map_err(io_err("making private", dir))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating its directories) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
-        // Blobs and layers of private images (keys in layers, secrets in a
-        // config's Env) must not be readable by other local users: the
-        // root is 0700, also when an older or hand-made store had another mode.
+        // Blobs, records and layers of private images (keys in layers,
+        // secrets in a config's Env) must not be readable by other local
+        // users: those directories are 0700, also when an older or hand-made
+        // store had another mode. The root itself is 0711: others may pass
+        // through it (a container's unprivileged root reaches its rootfs
+        // under `containers/`, ward run) but not list or read it.
         if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(io_err("creating the store directory", parent))?;
         }
-        match fs::DirBuilder::new().mode(0o700).create(&root) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_err("creating the store directory", &root)(e)),
+        private_dir(&root, 0o711)?;
+        for sub in ["blobs", "tmp", "images", "layers"] {
+            private_dir(&root.join(sub), 0o700)?;
         }
-        let meta = fs::metadata(&root).map_err(io_err("reading", &root))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(&root, fs::Permissions::from_mode(0o700))
-                .map_err(io_err("making private (mode 0700)", &root))?;
-        }
-        for sub in ["blobs/sha256", "blobs/sha512", "tmp", "images", "layers"] {
+        for sub in ["blobs/sha256", "blobs/sha512"] {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err("creating the store directory", &p))?;
         }

@@ -16,12 +16,18 @@ fn mode(p: &std::path::Path) -> u32 {
 /// Blobs hold private images (layers with keys, configs with secrets in
 /// Env): the store must not be readable by other local users, as
 /// /var/lib/docker is not.
+/// The root is 0711: others may pass through to `containers/` (ward run's
+/// rootfs, reached by the container's unprivileged root), never list it
+/// or read the blobs, records and layers, which are 0700.
 #[test]
 fn a_new_store_is_private_to_root() {
     let t = tempfile::tempdir().expect("tmp");
     let root = t.path().join("images");
     Store::open(&root).expect("store");
-    assert_eq!(mode(&root), 0o700, "{}", root.display());
+    assert_eq!(mode(&root), 0o711, "{}", root.display());
+    for sub in ["blobs", "images", "layers", "tmp"] {
+        assert_eq!(mode(&root.join(sub)), 0o700, "{sub}");
+    }
 }
 
 /// A store made before (or by hand) with an open mode is closed on open.
@@ -29,10 +35,16 @@ fn a_new_store_is_private_to_root() {
 fn an_open_store_is_closed_when_opened() {
     let t = tempfile::tempdir().expect("tmp");
     let root = t.path().join("images");
-    std::fs::create_dir(&root).expect("mkdir");
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for sub in ["", "blobs", "images", "layers", "tmp"] {
+        std::fs::create_dir(root.join(sub)).expect("mkdir");
+        std::fs::set_permissions(root.join(sub), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
     Store::open(&root).expect("store");
-    assert_eq!(mode(&root), 0o700);
+    assert_eq!(mode(&root), 0o711);
+    for sub in ["blobs", "images", "layers", "tmp"] {
+        assert_eq!(mode(&root.join(sub)), 0o700, "{sub}");
+    }
 }
 
 /// A descriptor declaring u64::MAX bytes is refused as a size lie, not
