@@ -180,7 +180,10 @@ HOST_ONLY = {"ward-arch", "ward-gen-docs", "ward-policy", "ward-spec", "ward-cli
 # (LABEL as _label writes it): the image commands talk to registries and
 # stores, not to the kernel's container features (so does ward audit image);
 # the authz plugin's test drives the host's dockerd (the guests have none).
-HOST_ONLY_TARGETS = {"ward:image", "ward:image_registry", "ward:trust", "ward:authz_plugin", "ward:audit_image"}
+HOST_ONLY_TARGETS = {"ward:image", "ward:image_registry", "ward:trust", "ward:authz_plugin", "ward:audit_image",
+                     # builds its image with skopeo, which the guests lack (ward run in the
+                     # guests' kernels: issue 18's next step)
+                     "ward:run"}
 
 
 def cmd_plan(a):
