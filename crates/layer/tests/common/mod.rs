@@ -377,7 +377,9 @@ fn walk(dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, String>) {
             md.permissions().mode(),
             md.uid(),
             md.gid(),
-            md.size(),
+            // A directory's size is the file system's business (tmpfs
+            // counts its entries: dest appearing in root changes root's).
+            if ft.is_dir() { 0 } else { md.size() },
             if ft.is_dir() { 0 } else { md.mtime() }
         );
         out.insert(p.clone(), desc);
@@ -405,4 +407,16 @@ pub fn refused_reason(r: &Result<Report, Error>) -> String {
         Err(Error::Refused { reason, .. }) => reason.clone(),
         other => format!("not refused: {other:?}"),
     }
+}
+
+/// Whether the file system holding `dir` takes `user.*` xattrs (tmpfs does
+/// only from Linux 6.6: the 6.1 guest's /tmp does not).
+pub fn user_xattrs_supported(dir: &Path) -> bool {
+    use std::os::fd::AsFd;
+    let probe = dir.join(".user-xattr-probe");
+    let supported = std::fs::File::create(&probe)
+        .map(|f| ward_sys::fs::set_xattr(f.as_fd(), "user.probe", b"1").is_ok())
+        .unwrap_or(false);
+    let _ = std::fs::remove_file(&probe);
+    supported
 }
